@@ -1,0 +1,132 @@
+// The project definition: projen renders package.json, tsconfig*.json, .gitignore, .npmignore and the
+// task runner (.projen/tasks.json) from this file. Change it here, then run `npx projen`.
+import { javascript, typescript } from 'projen';
+
+const cdk8sVersion = '2.70.106';
+const cdk8sPlusVersion = '2.9.5';
+const constructsVersion = '10.8.1';
+// @pulumi/pulumi >= 3.249 declares Node >= 22; 3.248.0 is the newest that installs on Node 20.
+// Users get any 3.x through the peer range.
+const pulumiVersion = '3.248.0';
+const pulumiKubernetesVersion = '4.34.2';
+
+const project = new typescript.TypeScriptProject({
+  name: 'sparkplane',
+  description:
+    'Apache Spark and Apache Zeppelin on Kubernetes as code: typed cdk8s constructs and Pulumi components from one framework-free core.',
+  keywords: ['spark', 'kubernetes', 'cdk8s', 'pulumi', 'zeppelin', 'infrastructure-as-code'],
+  license: 'Apache-2.0',
+  authorName: 'sparkplane maintainers',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  entrypoint: 'dist/index.js',
+  entrypointTypes: 'dist/index.d.ts',
+  minNodeVersion: '20.0.0',
+  // typescript@latest is 7.x (the native compiler), which ts-jest does not support.
+  typescriptVersion: '~5.9.3',
+  srcdir: 'lib',
+  libdir: 'dist',
+  testdir: 'test',
+  sampleCode: false,
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  eslint: false,
+  // Peers: a cdk8s user must not need Pulumi, and the reverse, so all framework peers are optional.
+  peerDeps: [
+    `cdk8s@^${cdk8sVersion.split('.').slice(0, 2).join('.')}.0`,
+    `cdk8s-plus-27@^${cdk8sPlusVersion.split('.').slice(0, 1).join('.')}.0.0`,
+    `constructs@^10.0.0`,
+    '@pulumi/pulumi@^3.0.0',
+    '@pulumi/kubernetes@^4.0.0',
+  ],
+  peerDependencyOptions: { pinnedDevDependency: false },
+  devDeps: [
+    `cdk8s@${cdk8sVersion}`,
+    `cdk8s-plus-27@${cdk8sPlusVersion}`,
+    `constructs@${constructsVersion}`,
+    `@pulumi/pulumi@${pulumiVersion}`,
+    `@pulumi/kubernetes@${pulumiKubernetesVersion}`,
+    // 4.5.1 is the last kubernetes-models that declares Node 20.
+    'kubernetes-models@4.5.1',
+    'fast-check@^4.10.2',
+    'tsx@^4.23.0',
+    'yaml@^2.8.0',
+  ],
+  deps: ['yaml@^2.8.0'],
+  jestOptions: {
+    jestVersion: '^29',
+    junitReporting: false,
+    jestConfig: { collectCoverage: false },
+  },
+  tsJestOptions: {},
+  gitignore: ['/.cache/', '/examples/cdk8s/dist/', '*.tsbuildinfo'],
+  npmignore: ['/.cache/', '/examples/', '/bench/', '/scripts/', '/jvm/', '/images/', '/.ci/'],
+  tsconfig: {
+    compilerOptions: {
+      resolveJsonModule: true,
+      esModuleInterop: true,
+      skipLibCheck: true,
+      lib: ['es2022'],
+      target: 'ES2022',
+    },
+  },
+  tsconfigDev: {
+    compilerOptions: {},
+    include: ['examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+  },
+});
+
+// The unit suite is the default `jest` run; the integration and e2e suites have tasks of their own.
+project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/unit/**/*.test.ts']);
+
+// Peer dependencies are optional per front end.
+project.package.addField('peerDependenciesMeta', {
+  'cdk8s': { optional: true },
+  'cdk8s-plus-27': { optional: true },
+  'constructs': { optional: true },
+  '@pulumi/pulumi': { optional: true },
+  '@pulumi/kubernetes': { optional: true },
+});
+
+// Subpath exports: the core, and one entry point per front end. typesVersions serves resolvers
+// that predate `exports` (moduleResolution node10).
+const entryPoints: Record<string, string> = { '.': 'index', './cdk8s': 'cdk8s/index', './pulumi': 'pulumi/index' };
+project.package.addField(
+  'exports',
+  Object.fromEntries(
+    Object.entries(entryPoints).map(([subpath, file]) => [
+      subpath,
+      { types: `./dist/${file}.d.ts`, default: `./dist/${file}.js` },
+    ]),
+  ),
+);
+project.package.addField('typesVersions', {
+  '*': { cdk8s: ['dist/cdk8s/index.d.ts'], pulumi: ['dist/pulumi/index.d.ts'] },
+});
+
+// API.md is generated from doc comments; `docgen:check` fails the tests when it is stale.
+const docgen = project.addTask('docgen', {
+  description: 'Generate API.md from the doc comments of the public entry points',
+  exec: 'tsx scripts/api-docs.ts',
+});
+const docgenCheck = project.addTask('docgen:check', {
+  description: 'Fail when API.md is stale or a public prop lacks a doc comment with @default',
+  exec: 'tsx scripts/api-docs.ts --check',
+});
+project.postCompileTask.spawn(docgen);
+project.testTask.prependSpawn(docgenCheck);
+
+project.addTask('bench', {
+  description: 'Render 1,000 distinct applications through the core and both front ends; print figures',
+  exec: 'tsx bench/render.bench.ts',
+});
+
+project.addTask('example', {
+  description: 'Synthesize the main example (SparkPi with cdk8s) and print the manifests',
+  exec: 'tsx examples/cdk8s/main.ts',
+});
+
+project.synth();

@@ -1,0 +1,18 @@
+// The cdk8s app of the examples: `cdk8s synth` runs it, and so does `npm run example`, which
+// prints the manifests it writes to dist/.
+import * as fs from 'fs';
+import * as path from 'path';
+import { App } from 'cdk8s';
+import { PySparkChart } from './pyspark';
+import { SparkPiChart } from './spark-pi';
+
+const app = new App({ outdir: path.join(__dirname, 'dist') });
+new SparkPiChart(app, 'spark-pi');
+new PySparkChart(app, 'pyspark');
+app.synth();
+
+if (require.main === module) {
+  for (const file of fs.readdirSync(app.outdir).sort()) {
+    process.stdout.write(`# ${path.join(app.outdir, file)}\n${fs.readFileSync(path.join(app.outdir, file), 'utf8')}`);
+  }
+}

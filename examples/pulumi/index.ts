@@ -1,0 +1,6 @@
+// The Pulumi program of the examples, for `pulumi up`. Each example is a program function, so the
+// integration tests run the very same code through the Automation API.
+import { pySparkProgram } from './pyspark';
+import { sparkPiProgram } from './spark-pi';
+
+export = async () => ({ sparkPi: await sparkPiProgram(), pyspark: await pySparkProgram() });

@@ -1,0 +1,3 @@
+// `sparkplane/cdk8s`: cdk8s constructs over the core.
+export * from './spark-application';
+export { type VolumeInput, type SecretInput } from './kplus-interop';

@@ -1,0 +1,112 @@
+// The driver runs in client mode inside the pod of a batch/v1 Job. The Job is what makes it
+// resilient: a driver pod lost with its node, or evicted, is replaced (and, by the pod failure
+// policy, not counted against the retries), while a driver that fails on its own is retried up to
+// `driver.retries` times. Executors are owned by the driver pod that created them (Spark sets the
+// owner reference from spark.kubernetes.driver.pod.name), so they are garbage-collected with it.
+import { createHash } from 'crypto';
+import type { KubeObject } from '../kube-objects';
+import {
+  CONF_MOUNT_PATH, DRIVER_CONTAINER_NAME, SPARK_PROPERTIES_FILE,
+} from './layout';
+import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPARK_ROLE_LABEL } from './naming';
+import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
+import {
+  compact, extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
+  sparkContainerMounts, sparkContainerSecurityContext,
+} from './spark-pod';
+
+/** Labels that select the driver pod (the driver Services use them). */
+export function driverSelector(app: ResolvedSparkApplication): Record<string, string> {
+  return { [APPLICATION_LABEL]: app.name, [SPARK_ROLE_LABEL]: 'driver' };
+}
+
+/** Kubernetes expands "$(VAR)" in args; a literal "$(" in user text must reach the program unchanged. */
+function escapeArgument(argument: string): string {
+  return argument.replace(/\$\(/g, '$$$$(');
+}
+
+/** spark-submit's arguments after the image entrypoint's "driver" mode. */
+export function driverArguments(app: ResolvedSparkApplication): string[] {
+  const { spec } = app;
+  return [
+    'driver',
+    '--properties-file', `${CONF_MOUNT_PATH}/${SPARK_PROPERTIES_FILE}`,
+    // Executors are owned by this pod, so they go when it goes, and a retried driver starts clean.
+    '--conf', 'spark.kubernetes.driver.pod.name=$(SPARK_DRIVER_POD_NAME)',
+    ...(app.language === 'jvm' && spec.mainClass ? ['--class', spec.mainClass] : []),
+    escapeArgument(spec.mainApplicationFile),
+    ...(spec.arguments ?? []).map(escapeArgument),
+  ];
+}
+
+/** The driver's Job. `sparkPropertiesDigest` changes the pod template whenever the configuration changes. */
+export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDigest: string): KubeObject {
+  const { driver, spec } = app;
+  const memory = `${driverContainerMemoryMiB(app)}Mi`;
+  const cpuRequest = driver.coreRequest ?? String(driver.cores);
+  const sparkContainer = compact({
+    name: DRIVER_CONTAINER_NAME,
+    image: app.image,
+    imagePullPolicy: spec.imagePullPolicy ?? 'IfNotPresent',
+    args: driverArguments(app),
+    env: [
+      { name: 'SPARK_DRIVER_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      // The image's entrypoint binds the driver to this address.
+      { name: 'SPARK_DRIVER_BIND_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      ...sparkContainerEnv(driver),
+    ],
+    envFrom: sparkContainerEnvFrom(driver),
+    ports: [
+      { name: 'driver-rpc', containerPort: driver.port, protocol: 'TCP' },
+      { name: 'blockmanager', containerPort: driver.blockManagerPort, protocol: 'TCP' },
+      { name: 'spark-ui', containerPort: driver.uiPort, protocol: 'TCP' },
+    ],
+    resources: {
+      requests: compact({ 'cpu': cpuRequest, 'memory': memory, 'ephemeral-storage': driver.ephemeralStorage }),
+      limits: compact({ 'cpu': driver.coreLimit, 'memory': memory, 'ephemeral-storage': driver.ephemeralStorage }),
+    },
+    volumeMounts: sparkContainerMounts(driver, [{ name: 'spark-conf', mountPath: CONF_MOUNT_PATH, readOnly: true }]),
+    securityContext: sparkContainerSecurityContext(driver),
+  });
+
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: app.names.driver, namespace: app.namespace, labels: applicationLabels(app.name, spec.labels, 'driver') },
+    spec: compact({
+      backoffLimit: driver.retries ?? 3,
+      activeDeadlineSeconds: driver.deadlineSeconds,
+      ttlSecondsAfterFinished: driver.ttlSecondsAfterFinished,
+      // Start a replacement only once the old driver pod is gone: never two drivers at once.
+      podReplacementPolicy: 'Failed',
+      podFailurePolicy: {
+        rules: [
+          // A disruption (node loss, eviction, preemption) is not the application's fault: retry without counting it.
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
+      template: {
+        metadata: {
+          labels: { ...applicationLabels(app.name, { ...spec.labels, ...driver.labels }, 'driver'), ...driverSelector(app) },
+          annotations: { ...driver.annotations, [SPARK_CONF_DIGEST_ANNOTATION]: sparkPropertiesDigest },
+        },
+        spec: compact({
+          serviceAccountName: app.serviceAccountName,
+          automountServiceAccountToken: true,
+          enableServiceLinks: false,
+          restartPolicy: 'Never',
+          ...podPlacementAndSecurity(driver),
+          imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
+          initContainers: extraContainers(driver.initContainers, app.image),
+          containers: [sparkContainer, ...(extraContainers(driver.sidecars, app.image) ?? [])],
+          volumes: [{ name: 'spark-conf', configMap: { name: app.names.configMap } }, ...scratchVolumes(), ...(spec.volumes ?? [])],
+        }),
+      },
+    }),
+  };
+}
+
+/** SHA-256 of a text, hex. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

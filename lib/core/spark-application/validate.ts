@@ -1,0 +1,340 @@
+// validateSparkApplication: every problem of a spec, collected into one error before anything
+// renders. It is defensive about types, since JavaScript callers and YAML-fed specs bypass the
+// compiler: a wrong type is a validation problem, never a crash.
+import type { KubeContainer, KubeSecurityContext, KubeVolume } from '../kube-objects';
+import {
+  dnsLabelProblem, dnsSubdomainProblem, envVarNameProblem, labelValueProblem, qualifiedNameProblem,
+} from '../kube-names';
+import { checkContainerAgainstLevel, checkVolumesAgainstLevel, containerSecurityContext, type PodSecurityLevel } from '../pod-security';
+import { isSparkDuration, parseKubeQuantity, parseSparkSizeMiB } from '../quantity';
+import { sparkConfKeyProblem } from '../spark/conf-keys';
+import { parseSparkVersion, sparkVersionProblem } from '../spark/spark-version';
+import { ProblemCollector } from '../validation';
+import { CONF_MOUNT_PATH, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES } from './layout';
+import { MAX_APPLICATION_NAME_LENGTH } from './naming';
+import { applicationType } from './resolve';
+import type { SparkApplicationSpec, SparkDriverSpec, SparkExecutorSpec, SparkPodSpec } from './spec';
+import { RESERVED_SPARK_CONF_KEYS } from './spark-properties';
+
+const APPLICATION_TYPES = ['Java', 'Scala', 'Python', 'R'];
+const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
+const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'];
+const VOLUME_SOURCES = ['configMap', 'secret', 'persistentVolumeClaim', 'emptyDir', 'hostPath'];
+const RESERVED_VOLUME_NAMES = ['spark-conf', ...SCRATCH_VOLUMES.map((v) => v.name)];
+const RESERVED_ENV = ['SPARK_DRIVER_POD_NAME', 'SPARK_DRIVER_BIND_ADDRESS'];
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+/** Like isRecord, without narrowing: for values the spec already types. */
+const isObject = (value: unknown): boolean => isRecord(value);
+const isInteger = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+
+/** Throws `SparkplaneValidationError` listing every problem of `spec`; returns quietly when it is valid. */
+export function validateSparkApplication(spec: SparkApplicationSpec): void {
+  const problems = new ProblemCollector();
+  if (!isRecord(spec)) {
+    problems.add('(spec)', spec, 'must be an object with at least name, sparkVersion and mainApplicationFile');
+    return problems.throwIfAny('SparkApplication');
+  }
+  new SpecChecker(spec, problems).check();
+  problems.throwIfAny(`SparkApplication ${typeof spec.name === 'string' ? JSON.stringify(spec.name) : ''}`.trim());
+}
+
+class SpecChecker {
+  private readonly level: PodSecurityLevel;
+  private readonly volumeNames = new Set<string>();
+
+  constructor(private readonly spec: SparkApplicationSpec, private readonly problems: ProblemCollector) {
+    this.level = POD_SECURITY_LEVELS.includes(spec.podSecurity as string) ? spec.podSecurity! : 'restricted';
+  }
+
+  public check(): void {
+    const { spec, problems } = this;
+    const nameProblem = dnsLabelProblem(spec.name, MAX_APPLICATION_NAME_LENGTH);
+    if (nameProblem) problems.add('name', spec.name, `${nameProblem}; the name prefixes every object and executor pod name`);
+    this.optional('namespace', spec.namespace, (v) => dnsLabelProblem(v));
+    const versionProblem = sparkVersionProblem(spec.sparkVersion);
+    if (versionProblem) problems.add('sparkVersion', spec.sparkVersion, versionProblem);
+    if (spec.podSecurity !== undefined && !POD_SECURITY_LEVELS.includes(spec.podSecurity)) {
+      problems.add('podSecurity', spec.podSecurity, `must be one of ${POD_SECURITY_LEVELS.join(', ')}`);
+    }
+    this.checkMainResource();
+    this.optional('image', spec.image, (v) => (typeof v === 'string' && /^\S+$/.test(v) ? undefined : 'must be an image reference without blanks, e.g. "apache/spark:4.0.2"'));
+    this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    this.nameList('imagePullSecrets', spec.imagePullSecrets);
+    this.stringMap('labels', spec.labels, true);
+    this.checkVolumes();
+    this.checkPod('driver', spec.driver, DRIVER_CONTAINER_NAME);
+    this.checkPod('executor', spec.executor, EXECUTOR_CONTAINER_NAME);
+    this.checkDriver(spec.driver);
+    this.checkExecutorCount(spec.executor, spec.dynamicAllocation);
+    this.checkSparkConf();
+  }
+
+  private checkMainResource(): void {
+    const { spec, problems } = this;
+    if (typeof spec.mainApplicationFile !== 'string' || spec.mainApplicationFile.trim() === '') {
+      problems.add('mainApplicationFile', spec.mainApplicationFile, 'must be the URI of the jar, .py or .R file, e.g. "local:///opt/spark/examples/jars/spark-examples.jar"');
+    }
+    if (spec.type !== undefined && !APPLICATION_TYPES.includes(spec.type)) {
+      problems.add('type', spec.type, `must be one of ${APPLICATION_TYPES.join(', ')}`);
+      return;
+    }
+    this.optional('arguments', spec.arguments, (v) => (Array.isArray(v) && v.every((a) => typeof a === 'string') ? undefined : 'must be a list of strings'));
+    const type = applicationType({ ...spec, mainApplicationFile: String(spec.mainApplicationFile ?? '') });
+    const jvm = type === 'Java' || type === 'Scala';
+    if (jvm && (typeof spec.mainClass !== 'string' || !/^[\p{L}_$][\p{L}\p{N}_$]*(\.[\p{L}_$][\p{L}\p{N}_$]*)*$/u.test(spec.mainClass))) {
+      problems.add('mainClass', spec.mainClass, `a ${type} application needs its fully qualified main class, e.g. "org.apache.spark.examples.SparkPi"`);
+    }
+    if (!jvm && spec.mainClass !== undefined) {
+      problems.add('mainClass', spec.mainClass, `a ${type} application has no main class; remove mainClass or set type to "Scala" or "Java"`);
+    }
+    const file = String(spec.mainApplicationFile ?? '');
+    if (type === 'Python' && file && !/\.py$/i.test(file)) problems.add('mainApplicationFile', file, 'a Python application\'s main file must end in .py');
+    if (type === 'R' && file && !/\.r$/i.test(file)) problems.add('mainApplicationFile', file, 'an R application\'s main file must end in .R');
+  }
+
+  private checkVolumes(): void {
+    const { spec, problems } = this;
+    if (spec.volumes === undefined) return;
+    if (!Array.isArray(spec.volumes)) return problems.add('volumes', spec.volumes, 'must be a list of volumes');
+    spec.volumes.forEach((volume: KubeVolume, i) => {
+      const path = `volumes[${i}]`;
+      if (!isObject(volume)) return problems.add(path, volume, 'must be a volume object with a name and one source');
+      const nameProblem = dnsLabelProblem(volume.name);
+      if (nameProblem) problems.add(`${path}.name`, volume.name, nameProblem);
+      else if (RESERVED_VOLUME_NAMES.includes(volume.name) || volume.name.startsWith('spark-local-dir-')) {
+        problems.add(`${path}.name`, volume.name, `is used by sparkplane or Spark itself (${RESERVED_VOLUME_NAMES.join(', ')}, spark-local-dir-*); choose another name`);
+      } else if (this.volumeNames.has(volume.name)) problems.add(`${path}.name`, volume.name, 'is used by an earlier volume; volume names must be unique');
+      this.volumeNames.add(volume.name);
+      const sources = Object.keys(volume).filter((key) => key !== 'name');
+      const unknown = sources.filter((source) => !VOLUME_SOURCES.includes(source));
+      if (unknown.length) problems.add(`${path}.${unknown[0]}`, volume[unknown[0] as keyof KubeVolume], `is not a supported volume source; use one of ${VOLUME_SOURCES.join(', ')}`);
+      else if (sources.length !== 1) problems.add(path, volume, `must have exactly one source of ${VOLUME_SOURCES.join(', ')} (has ${sources.length})`);
+      else if (!isRecord((volume as any)[sources[0]])) problems.add(`${path}.${sources[0]}`, (volume as any)[sources[0]], 'must be an object');
+    });
+    checkVolumesAgainstLevel(spec.volumes.filter(isObject), this.level, 'volumes', problems);
+  }
+
+  private checkPod(role: 'driver' | 'executor', pod: SparkPodSpec | undefined, sparkContainerName: string): void {
+    const { problems } = this;
+    if (pod === undefined) return;
+    if (!isObject(pod)) return problems.add(role, pod, 'must be an object');
+    this.optional(`${role}.cores`, pod.cores, (v) => (isInteger(v, 1, 1024) ? undefined : 'must be a whole number of cores from 1 to 1024 (use coreRequest for fractions of a CPU)'));
+    this.optional(`${role}.coreRequest`, pod.coreRequest, (v) => positiveQuantityProblem(v, '"500m" or "2"'));
+    this.optional(`${role}.coreLimit`, pod.coreLimit, (v) => positiveQuantityProblem(v, '"1" or "1500m"'));
+    const request = parseKubeQuantity(pod.coreRequest ?? String(pod.cores ?? 1));
+    const limit = parseKubeQuantity(pod.coreLimit);
+    if (request !== undefined && limit !== undefined && limit > 0 && request > limit) {
+      problems.add(`${role}.coreLimit`, pod.coreLimit, `is below the CPU request (${pod.coreRequest ?? pod.cores ?? 1}); raise coreLimit or lower coreRequest`);
+    }
+    // Spark's UnifiedMemoryManager refuses executors under 450m, and a driver JVM whose usable heap is under it.
+    this.optional(`${role}.memory`, pod.memory, (v) => sparkSizeProblem(v, role === 'driver' ? 512 : 450));
+    this.optional(`${role}.memoryOverhead`, pod.memoryOverhead, (v) => sparkSizeProblem(v, 0));
+    this.optional(`${role}.ephemeralStorage`, pod.ephemeralStorage, (v) => positiveQuantityProblem(v, '"10Gi"'));
+    this.stringMap(`${role}.labels`, pod.labels, true);
+    this.stringMap(`${role}.annotations`, pod.annotations, false);
+    this.stringMap(`${role}.nodeSelector`, pod.nodeSelector, true);
+    this.optional(`${role}.priorityClassName`, pod.priorityClassName, (v) => dnsSubdomainProblem(v));
+    this.optional(`${role}.affinity`, pod.affinity, (v) => (isRecord(v) && Object.keys(v).every((k) => ['nodeAffinity', 'podAffinity', 'podAntiAffinity'].includes(k)) ? undefined : 'must be an object with nodeAffinity, podAffinity or podAntiAffinity'));
+    this.checkTolerations(`${role}.tolerations`, pod.tolerations);
+    this.checkEnv(role, pod);
+    this.checkMounts(`${role}.volumeMounts`, pod.volumeMounts);
+    const containerNames = new Set([sparkContainerName]);
+    this.checkContainers(`${role}.initContainers`, pod.initContainers, containerNames);
+    this.checkContainers(`${role}.sidecars`, pod.sidecars, containerNames);
+    if (pod.securityContext !== undefined && !isRecord(pod.securityContext)) problems.add(`${role}.securityContext`, pod.securityContext, 'must be an object');
+    else checkContainerAgainstLevel(containerSecurityContext(pod.securityContext), this.level, `${role}.securityContext`, problems);
+  }
+
+  private checkTolerations(path: string, tolerations: unknown): void {
+    if (tolerations === undefined) return;
+    if (!Array.isArray(tolerations)) return this.problems.add(path, tolerations, 'must be a list of tolerations');
+    tolerations.forEach((t, i) => {
+      if (!isRecord(t)) return this.problems.add(`${path}[${i}]`, t, 'must be a toleration object');
+      if (t.operator !== undefined && t.operator !== 'Equal' && t.operator !== 'Exists') this.problems.add(`${path}[${i}].operator`, t.operator, 'must be "Equal" or "Exists"');
+      if (t.operator === 'Exists' && t.value !== undefined) this.problems.add(`${path}[${i}].value`, t.value, 'must be empty with operator "Exists"');
+      if (t.effect !== undefined && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect as string)) this.problems.add(`${path}[${i}].effect`, t.effect, 'must be NoSchedule, PreferNoSchedule or NoExecute');
+      if (t.tolerationSeconds !== undefined && (t.effect !== 'NoExecute' || !isInteger(t.tolerationSeconds, 0))) {
+        this.problems.add(`${path}[${i}].tolerationSeconds`, t.tolerationSeconds, 'needs effect "NoExecute" and a whole number of seconds ≥ 0');
+      }
+    });
+  }
+
+  private checkEnv(role: string, pod: SparkPodSpec): void {
+    const names = new Set<string>();
+    const checkName = (path: string, name: string) => {
+      const problem = envVarNameProblem(name);
+      if (problem) this.problems.add(path, name, problem);
+      else if (role === 'driver' && RESERVED_ENV.includes(name)) this.problems.add(path, name, 'is set by sparkplane for the driver\'s own use; choose another name');
+      else if (names.has(name)) this.problems.add(path, name, 'is set twice (env and secretEnv); keep one');
+      names.add(name);
+    };
+    if (pod.env !== undefined) {
+      if (!isRecord(pod.env)) this.problems.add(`${role}.env`, pod.env, 'must map variable names to string values');
+      else for (const [name, value] of Object.entries(pod.env)) {
+        checkName(`${role}.env["${name}"]`, name);
+        if (typeof value !== 'string') this.problems.add(`${role}.env["${name}"]`, value, 'must be a string');
+      }
+    }
+    if (pod.secretEnv !== undefined) {
+      if (!isRecord(pod.secretEnv)) this.problems.add(`${role}.secretEnv`, pod.secretEnv, 'must map variable names to { secretName, key }');
+      else for (const [name, ref] of Object.entries(pod.secretEnv)) {
+        checkName(`${role}.secretEnv["${name}"]`, name);
+        if (!isRecord(ref) || dnsSubdomainProblem(ref.secretName) || typeof ref.key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(ref.key)) {
+          this.problems.add(`${role}.secretEnv["${name}"]`, ref, 'must be { secretName: <Secret name>, key: <key in the Secret> }');
+        }
+      }
+    }
+    this.nameList(`${role}.envFromSecrets`, pod.envFromSecrets);
+  }
+
+  private checkMounts(path: string, mounts: unknown): void {
+    if (mounts === undefined) return;
+    if (!Array.isArray(mounts)) return this.problems.add(path, mounts, 'must be a list of volume mounts');
+    const reservedPaths = [CONF_MOUNT_PATH, ...SCRATCH_VOLUMES.map((v) => v.mountPath)];
+    mounts.forEach((mount, i) => {
+      if (!isRecord(mount)) return this.problems.add(`${path}[${i}]`, mount, 'must be { name, mountPath }');
+      if (!this.volumeNames.has(mount.name as string)) {
+        this.problems.add(`${path}[${i}].name`, mount.name, `names no volume of the application; add it to volumes (known: ${[...this.volumeNames].join(', ') || 'none'})`);
+      }
+      if (typeof mount.mountPath !== 'string' || !mount.mountPath.startsWith('/')) this.problems.add(`${path}[${i}].mountPath`, mount.mountPath, 'must be an absolute path');
+      else if (reservedPaths.includes(mount.mountPath.replace(/\/+$/, ''))) {
+        this.problems.add(`${path}[${i}].mountPath`, mount.mountPath, `is used by sparkplane (${reservedPaths.join(', ')}); mount elsewhere`);
+      }
+    });
+  }
+
+  private checkContainers(path: string, containers: readonly KubeContainer[] | undefined, names: Set<string>): void {
+    if (containers === undefined) return;
+    if (!Array.isArray(containers)) return this.problems.add(path, containers, 'must be a list of containers');
+    containers.forEach((container, i) => {
+      if (!isObject(container)) return this.problems.add(`${path}[${i}]`, container, 'must be a container object with at least a name');
+      const problem = dnsLabelProblem(container.name);
+      if (problem) this.problems.add(`${path}[${i}].name`, container.name, problem);
+      else if (names.has(container.name)) this.problems.add(`${path}[${i}].name`, container.name, 'is the name of another container of the pod; container names must be unique');
+      names.add(container.name);
+      if (container.image !== undefined && (typeof container.image !== 'string' || !/^\S+$/.test(container.image))) {
+        this.problems.add(`${path}[${i}].image`, container.image, 'must be an image reference without blanks');
+      }
+      this.checkMounts(`${path}[${i}].volumeMounts`, container.volumeMounts);
+      if (container.securityContext !== undefined && !isRecord(container.securityContext)) {
+        this.problems.add(`${path}[${i}].securityContext`, container.securityContext, 'must be an object');
+      } else {
+        checkContainerAgainstLevel(containerSecurityContext(container.securityContext as KubeSecurityContext), this.level, `${path}[${i}].securityContext`, this.problems);
+      }
+    });
+  }
+
+  private checkDriver(driver: SparkDriverSpec | undefined): void {
+    if (!isObject(driver) || driver === undefined) return;
+    this.optional('driver.serviceAccountName', driver.serviceAccountName, (v) => dnsSubdomainProblem(v));
+    this.optional('driver.retries', driver.retries, (v) => (isInteger(v, 0, 100) ? undefined : 'must be a whole number from 0 to 100'));
+    this.optional('driver.deadlineSeconds', driver.deadlineSeconds, (v) => (isInteger(v, 1) ? undefined : 'must be a whole number of seconds ≥ 1'));
+    this.optional('driver.ttlSecondsAfterFinished', driver.ttlSecondsAfterFinished, (v) => (isInteger(v, 0) ? undefined : 'must be a whole number of seconds ≥ 0'));
+    const ports: Array<[string, unknown]> = [['driver.port', driver.port], ['driver.blockManagerPort', driver.blockManagerPort], ['driver.uiPort', driver.uiPort]];
+    const seen = new Map<number, string>();
+    const defaults: Record<string, number> = { 'driver.port': 7078, 'driver.blockManagerPort': 7079, 'driver.uiPort': 4040 };
+    for (const [path, value] of ports) {
+      if (value !== undefined && !isInteger(value, 1024, 65535)) {
+        this.problems.add(path, value, 'must be a port from 1024 to 65535 (the driver runs as a non-root user)');
+        continue;
+      }
+      const port = (value as number | undefined) ?? defaults[path];
+      if (seen.has(port)) this.problems.add(path, port, `clashes with ${seen.get(port)}; the driver's ports must differ`);
+      seen.set(port, path);
+    }
+  }
+
+  private checkExecutorCount(executor: SparkExecutorSpec | undefined, dynamic: SparkApplicationSpec['dynamicAllocation']): void {
+    const instances = isRecord(executor) ? executor.instances : undefined;
+    this.optional('executor.instances', instances, (v) => (isInteger(v, 0, 100000) ? undefined : 'must be a whole number of executors from 0 to 100000'));
+    if (dynamic === undefined) return;
+    if (!isRecord(dynamic)) return this.problems.add('dynamicAllocation', dynamic, 'must be an object with at least maxExecutors');
+    if (instances !== undefined) {
+      this.problems.add('executor.instances', instances, 'conflicts with dynamicAllocation, which decides the executor count; remove it, or use dynamicAllocation.initialExecutors');
+    }
+    const count = (path: string, value: unknown, min: number) =>
+      this.optional(path, value, (v) => (isInteger(v, min, 100000) ? undefined : `must be a whole number from ${min} to 100000`));
+    if (dynamic.maxExecutors === undefined) this.problems.missing('dynamicAllocation.maxExecutors', 'is required: an unbounded application can exhaust its namespace; set the most executors it may have');
+    count('dynamicAllocation.maxExecutors', dynamic.maxExecutors, 1);
+    count('dynamicAllocation.minExecutors', dynamic.minExecutors, 0);
+    count('dynamicAllocation.initialExecutors', dynamic.initialExecutors, 0);
+    const min = isInteger(dynamic.minExecutors, 0) ? dynamic.minExecutors : 0;
+    const max = isInteger(dynamic.maxExecutors, 1) ? dynamic.maxExecutors : undefined;
+    if (max !== undefined && min > max) this.problems.add('dynamicAllocation.minExecutors', min, `is above maxExecutors (${max}); lower it or raise maxExecutors`);
+    if (isInteger(dynamic.initialExecutors, 0) && (dynamic.initialExecutors < min || (max !== undefined && dynamic.initialExecutors > max))) {
+      this.problems.add('dynamicAllocation.initialExecutors', dynamic.initialExecutors, `must lie between minExecutors (${min}) and maxExecutors (${max})`);
+    }
+    for (const key of ['executorIdleTimeout', 'cachedExecutorIdleTimeout', 'schedulerBacklogTimeout', 'shuffleTrackingTimeout'] as const) {
+      this.optional(`dynamicAllocation.${key}`, dynamic[key], (v) => (isSparkDuration(v) ? undefined : 'must be a Spark duration like "60s", "5min" or "500ms"'));
+    }
+  }
+
+  private checkSparkConf(): void {
+    const { spec, problems } = this;
+    const custom = spec.customSparkConfKeys;
+    if (custom !== undefined && (!Array.isArray(custom) || !custom.every((k) => typeof k === 'string' && k.startsWith('spark.')))) {
+      problems.add('customSparkConfKeys', custom, 'must be a list of keys or prefixes starting with "spark." (Spark ignores other keys)');
+    }
+    const version = sparkVersionProblem(spec.sparkVersion) ? undefined : parseSparkVersion(spec.sparkVersion);
+    if (spec.sparkConf !== undefined) {
+      if (!isRecord(spec.sparkConf)) problems.add('sparkConf', spec.sparkConf, 'must map Spark keys to string values');
+      else for (const [key, value] of Object.entries(spec.sparkConf)) {
+        const path = `sparkConf["${key}"]`;
+        if (typeof value !== 'string') problems.add(path, value, 'must be a string (Spark reads every value as text)');
+        if (!key.startsWith('spark.')) problems.add(path, value, 'Spark ignores keys that do not start with "spark."; for Hadoop settings use hadoopConf');
+        else if (key in RESERVED_SPARK_CONF_KEYS) problems.add(path, value, `is rendered from typed props; set ${RESERVED_SPARK_CONF_KEYS[key]} instead`);
+        else if (key.startsWith('spark.hadoop.')) problems.add(path, value, `set it as hadoopConf["${key.slice('spark.hadoop.'.length)}"]`);
+        else if (version) {
+          const keyProblem = sparkConfKeyProblem(key, version.line, Array.isArray(custom) ? custom : []);
+          if (keyProblem) problems.add(path, value, keyProblem);
+        }
+      }
+    }
+    if (spec.hadoopConf !== undefined) {
+      if (!isRecord(spec.hadoopConf)) problems.add('hadoopConf', spec.hadoopConf, 'must map Hadoop keys to string values');
+      else for (const [key, value] of Object.entries(spec.hadoopConf)) {
+        if (typeof value !== 'string') problems.add(`hadoopConf["${key}"]`, value, 'must be a string');
+        if (key.startsWith('spark.')) problems.add(`hadoopConf["${key}"]`, value, 'give the Hadoop key itself (e.g. "fs.s3a.endpoint"); sparkplane adds the spark.hadoop. prefix');
+        if (!/^[A-Za-z0-9][-A-Za-z0-9_.]*$/.test(key)) problems.add(`hadoopConf["${key}"]`, value, 'is not a Hadoop configuration key');
+      }
+    }
+  }
+
+  private optional(path: string, value: unknown, problemOf: (value: unknown) => string | undefined): void {
+    if (value === undefined) return;
+    const problem = problemOf(value);
+    if (problem) this.problems.add(path, value, problem);
+  }
+
+  private nameList(path: string, names: unknown): void {
+    if (names === undefined) return;
+    if (!Array.isArray(names)) return this.problems.add(path, names, 'must be a list of object names');
+    names.forEach((name, i) => this.optional(`${path}[${i}]`, name, (v) => dnsSubdomainProblem(v)));
+  }
+
+  private stringMap(path: string, map: unknown, labelValues: boolean): void {
+    if (map === undefined) return;
+    if (!isRecord(map)) return this.problems.add(path, map, 'must map keys to string values');
+    for (const [key, value] of Object.entries(map)) {
+      const keyProblem = qualifiedNameProblem(key);
+      if (keyProblem) this.problems.add(`${path}["${key}"]`, key, `key ${keyProblem}`);
+      const valueProblem = labelValues ? labelValueProblem(value) : typeof value === 'string' ? undefined : 'must be a string';
+      if (valueProblem) this.problems.add(`${path}["${key}"]`, value, valueProblem);
+    }
+  }
+}
+
+function positiveQuantityProblem(value: unknown, example: string): string | undefined {
+  const quantity = parseKubeQuantity(value);
+  return quantity !== undefined && quantity > 0 ? undefined : `must be a positive Kubernetes quantity, e.g. ${example}`;
+}
+
+function sparkSizeProblem(value: unknown, minMiB: number): string | undefined {
+  const mib = parseSparkSizeMiB(value);
+  if (mib === undefined) return 'must be a Spark size: a whole number with a unit k, m, g or t (e.g. "512m", "4g")';
+  if (mib < minMiB) return `must be at least ${minMiB}m${minMiB > 0 ? ' (Spark refuses a smaller heap)' : ''}`;
+  if (mib > 16 * 1024 * 1024) return 'must be at most 16t';
+  return undefined;
+}

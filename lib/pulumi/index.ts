@@ -1,0 +1,2 @@
+// `sparkplane/pulumi`: Pulumi components over the core.
+export * from './spark-application';

@@ -1,0 +1,98 @@
+// The Pulumi front end of a Spark application: a ComponentResource whose children are the core's
+// objects as typed @pulumi/kubernetes resources.
+import * as pulumi from '@pulumi/pulumi';
+import {
+  dnsLabelProblem, dnsSubdomainProblem, renderSparkApplication, resolveSparkApplication, type KubeObject, type SparkApplicationSpec,
+} from '../core';
+import { InputPlaceholders } from './input-placeholders';
+import { createKubeResource } from './kube-resources';
+
+/** Arguments of a `SparkApplication` component: the core spec, with Inputs for what is wired from other resources. */
+export interface SparkApplicationArgs extends Omit<SparkApplicationSpec, 'name' | 'namespace' | 'image' | 'imagePullSecrets'> {
+  /** Name of the application; prefixes every object (a DNS label, at most 40 characters). @default - the component's name */
+  readonly name?: string;
+  /** Namespace of every object, e.g. a Namespace resource's name. @default "default" */
+  readonly namespace?: pulumi.Input<string>;
+  /** Container image of driver and executors, e.g. an image resource's reference. @default - `apache/spark:<sparkVersion>` (`-r` for R) */
+  readonly image?: pulumi.Input<string>;
+  /** Names of Secrets used to pull the image. @default - none */
+  readonly imagePullSecrets?: ReadonlyArray<pulumi.Input<string>>;
+}
+
+/**
+ * Annotations only the Pulumi front end adds, per kind. The driver's Job runs the whole Spark
+ * application, which may take hours: `pulumi up` must not wait for it to complete.
+ */
+export const PULUMI_ONLY_ANNOTATIONS: Readonly<Record<string, Record<string, string>>> = {
+  Job: { 'pulumi.com/skipAwait': 'true' },
+};
+
+/** A Spark application, its driver under a Kubernetes Job; see the cdk8s construct of the same name. */
+export class SparkApplication extends pulumi.ComponentResource {
+  /** The application's name (the prefix of its objects). */
+  public readonly applicationName: string;
+  /** The namespace of its objects. */
+  public readonly namespace: pulumi.Output<string>;
+  /** Name of the driver's Job. */
+  public readonly driverJobName: string;
+  /** Name of the driver's ServiceAccount. */
+  public readonly serviceAccountName: string;
+  /** Name of the Service in front of the Spark UI. */
+  public readonly uiServiceName: string;
+  /** Every child resource, in render order. */
+  public readonly resources: readonly pulumi.CustomResource[];
+
+  constructor(name: string, args: SparkApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('sparkplane:spark:Application', name, {}, opts);
+    const inputs = new InputPlaceholders();
+    const spec: SparkApplicationSpec = stripUndefined({
+      ...args,
+      name: args.name ?? name,
+      namespace: inputs.plain(args.namespace, (token) => token, (v) => dnsLabelProblem(v), 'namespace'),
+      image: inputs.plain(args.image, (token) => `sparkplane.invalid/${token}:input`, (v) => (/^\S+$/.test(v) ? undefined : 'must be an image reference without blanks'), 'image'),
+      imagePullSecrets: args.imagePullSecrets?.map((secret, i) => inputs.plain(secret, (token) => token, (v) => dnsSubdomainProblem(v), `imagePullSecrets[${i}]`)),
+    });
+    const objects = renderSparkApplication(spec);
+    const app = resolveSparkApplication(spec);
+
+    this.resources = emitKubeResources(name, objects, inputs, this);
+    this.applicationName = app.name;
+    this.namespace = pulumi.output(inputs.substitute(app.namespace));
+    this.driverJobName = app.names.driver;
+    this.serviceAccountName = app.serviceAccountName;
+    this.uiServiceName = app.names.uiService;
+    this.registerOutputs({
+      applicationName: this.applicationName,
+      namespace: this.namespace,
+      driverJobName: this.driverJobName,
+      serviceAccountName: this.serviceAccountName,
+      uiServiceName: this.uiServiceName,
+    });
+  }
+}
+
+/**
+ * Creates one typed child per object. Workloads (the Job) wait for everything before them, so the
+ * driver never starts before its ServiceAccount, Role and configuration exist.
+ */
+export function emitKubeResources(componentName: string, objects: readonly KubeObject[], inputs: InputPlaceholders, parent: pulumi.Resource): pulumi.CustomResource[] {
+  const created: pulumi.CustomResource[] = [];
+  for (const object of objects) {
+    const extra = PULUMI_ONLY_ANNOTATIONS[object.kind];
+    const withAnnotations: KubeObject = extra
+      ? { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, ...extra } } }
+      : object;
+    const isWorkload = object.kind === 'Job';
+    created.push(
+      createKubeResource(`${componentName}-${object.metadata.name}`, object, inputs.substitute(withAnnotations), {
+        parent,
+        dependsOn: isWorkload ? [...created] : undefined,
+      }),
+    );
+  }
+  return created;
+}
+
+function stripUndefined<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
+}
