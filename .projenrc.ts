@@ -59,11 +59,14 @@ const project = new typescript.TypeScriptProject({
   jestOptions: {
     jestVersion: '^29',
     junitReporting: false,
-    jestConfig: { collectCoverage: false },
+    jestConfig: {
+      collectCoverage: false,
+      // Examples import the package by name, as users do; tests resolve it to the sources.
+      moduleNameMapper: { '^sparkplane$': '<rootDir>/lib/index.ts', '^sparkplane/(cdk8s|pulumi)$': '<rootDir>/lib/$1/index.ts' },
+    },
   },
   tsJestOptions: {},
   gitignore: ['/.cache/', '/examples/cdk8s/dist/', '*.tsbuildinfo'],
-  npmignore: ['/.cache/', '/examples/', '/bench/', '/scripts/', '/jvm/', '/images/', '/.ci/'],
   tsconfig: {
     compilerOptions: {
       resolveJsonModule: true,
@@ -71,6 +74,8 @@ const project = new typescript.TypeScriptProject({
       skipLibCheck: true,
       lib: ['es2022'],
       target: 'ES2022',
+      // Examples and benchmarks import `sparkplane` by name, as users do; tsx resolves it to the sources.
+      paths: { 'sparkplane': ['./lib/index.ts'], 'sparkplane/*': ['./lib/*/index.ts'] },
     },
   },
   tsconfigDev: {
@@ -81,6 +86,9 @@ const project = new typescript.TypeScriptProject({
 
 // The unit suite is the default `jest` run; the integration and e2e suites have tasks of their own.
 project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/unit/**/*.test.ts']);
+
+// The published package holds dist/ (and the docs); development folders stay out.
+project.npmignore?.exclude('/.cache/', '/examples/', '/bench/', '/scripts/', '/jvm/', '/images/', '/.ci/', '/API.md.tmp');
 
 // Peer dependencies are optional per front end.
 project.package.addField('peerDependenciesMeta', {

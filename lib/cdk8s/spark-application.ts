@@ -3,7 +3,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { renderSparkApplication, resolveSparkApplication, type SparkApplicationSpec, type SparkDriverSpec } from '../core';
+import { compact, renderSparkApplication, resolveSparkApplication, type SparkApplicationSpec, type SparkDriverSpec } from '../core';
 import { emitApiObjects } from './emit';
 import { secretName, toKubeVolume, type SecretInput, type VolumeInput } from './kplus-interop';
 
@@ -62,8 +62,8 @@ export class SparkApplication extends Construct {
       imagePullSecrets: props.imagePullSecrets?.map(secretName),
       volumes: props.volumes?.map(toKubeVolume),
     };
-    const objects = renderSparkApplication(stripUndefined(spec));
-    const app = resolveSparkApplication(stripUndefined(spec));
+    const objects = renderSparkApplication(compact(spec));
+    const app = resolveSparkApplication(compact(spec));
     this.apiObjects = emitApiObjects(this, objects);
     const find = (kind: string, name: string) => this.apiObjects.find((o) => o.kind === kind && o.metadata.name === name)!;
 
@@ -78,6 +78,3 @@ export class SparkApplication extends Construct {
 }
 
 /** Drops undefined fields, so an unset prop is "not given" to the core (not "given as undefined"). */
-function stripUndefined<T extends object>(object: T): T {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
-}

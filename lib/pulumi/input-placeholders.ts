@@ -12,13 +12,13 @@ export class InputPlaceholders {
   private readonly inputs: Array<pulumi.Input<string>> = [];
 
   /**
-   * The plain value of `input`, or a token standing for it. `placeholder(token)` shapes the token
-   * into a value that passes the core's validation for this field (a DNS label, an image reference).
-   * `check` validates the resolved value; it returns a problem or undefined.
+   * The plain value of `input`, or a token standing for it. A token ("spkpl0in<n>x") is at once a
+   * DNS label and an image reference, so it passes the core's validation of the fields that take
+   * Inputs. `check` validates the resolved value; it returns a problem or undefined.
    */
-  public plain(input: pulumi.Input<string>, placeholder: (token: string) => string, check: (value: string) => string | undefined, what: string): string;
-  public plain(input: pulumi.Input<string> | undefined, placeholder: (token: string) => string, check: (value: string) => string | undefined, what: string): string | undefined;
-  public plain(input: pulumi.Input<string> | undefined, placeholder: (token: string) => string, check: (value: string) => string | undefined, what: string): string | undefined {
+  public plain(input: pulumi.Input<string>, check: (value: string) => string | undefined, what: string): string;
+  public plain(input: pulumi.Input<string> | undefined, check: (value: string) => string | undefined, what: string): string | undefined;
+  public plain(input: pulumi.Input<string> | undefined, check: (value: string) => string | undefined, what: string): string | undefined {
     if (input === undefined || typeof input === 'string') return input;
     const checked = pulumi.output(input).apply((value) => {
       const problem = check(value);
@@ -26,7 +26,7 @@ export class InputPlaceholders {
       return value;
     });
     this.inputs.push(checked);
-    return placeholder(`spkpl0in${this.inputs.length - 1}x`);
+    return `spkpl0in${this.inputs.length - 1}x`;
   }
 
   /** `value` with every token replaced by its Input: plain data when there are none, Outputs where needed. */

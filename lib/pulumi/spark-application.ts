@@ -2,7 +2,7 @@
 // objects as typed @pulumi/kubernetes resources.
 import * as pulumi from '@pulumi/pulumi';
 import {
-  dnsLabelProblem, dnsSubdomainProblem, renderSparkApplication, resolveSparkApplication, type KubeObject, type SparkApplicationSpec,
+  compact, dnsLabelProblem, dnsSubdomainProblem, renderSparkApplication, resolveSparkApplication, type KubeObject, type SparkApplicationSpec,
 } from '../core';
 import { InputPlaceholders } from './input-placeholders';
 import { createKubeResource } from './kube-resources';
@@ -45,12 +45,12 @@ export class SparkApplication extends pulumi.ComponentResource {
   constructor(name: string, args: SparkApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super('sparkplane:spark:Application', name, {}, opts);
     const inputs = new InputPlaceholders();
-    const spec: SparkApplicationSpec = stripUndefined({
+    const spec: SparkApplicationSpec = compact({
       ...args,
       name: args.name ?? name,
-      namespace: inputs.plain(args.namespace, (token) => token, (v) => dnsLabelProblem(v), 'namespace'),
-      image: inputs.plain(args.image, (token) => `sparkplane.invalid/${token}:input`, (v) => (/^\S+$/.test(v) ? undefined : 'must be an image reference without blanks'), 'image'),
-      imagePullSecrets: args.imagePullSecrets?.map((secret, i) => inputs.plain(secret, (token) => token, (v) => dnsSubdomainProblem(v), `imagePullSecrets[${i}]`)),
+      namespace: inputs.plain(args.namespace, (v) => dnsLabelProblem(v), 'namespace'),
+      image: inputs.plain(args.image, (v) => (/^\S+$/.test(v) ? undefined : 'must be an image reference without blanks'), 'image'),
+      imagePullSecrets: args.imagePullSecrets?.map((secret, i) => inputs.plain(secret, (v) => dnsSubdomainProblem(v), `imagePullSecrets[${i}]`)),
     });
     const objects = renderSparkApplication(spec);
     const app = resolveSparkApplication(spec);
@@ -91,8 +91,4 @@ export function emitKubeResources(componentName: string, objects: readonly KubeO
     );
   }
   return created;
-}
-
-function stripUndefined<T extends object>(object: T): T {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
 }

@@ -1,14 +1,12 @@
 // What the driver pod and the executor pod template share: placement, environment, scratch
 // volumes, sidecars and security. One function each, so the two pods cannot drift apart.
+import { compact } from '../compact';
 import type { KubeContainer, KubeEnvVar, KubeVolumeMount } from '../kube-objects';
 import { containerSecurityContext, restrictedPodSecurityContext, withRestrictedDefaults } from '../pod-security';
 import { SCRATCH_VOLUMES } from './layout';
 import type { SparkPodSpec } from './spec';
 
-/** Removes undefined fields, so rendered objects hold only what was set (and compare equal). */
-export function compact<T extends Record<string, unknown>>(object: T): T {
-  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as T;
-}
+export { compact };
 
 /** Pod-level fields from the user's placement props and the restricted pod security context. */
 export function podPlacementAndSecurity(pod: SparkPodSpec): Record<string, unknown> {

@@ -1,0 +1,40 @@
+// The two front ends render the same core, so for each example the cdk8s synth output and the
+// inputs Pulumi would send must be the same objects (less the annotations only Pulumi needs).
+import { Testing } from 'cdk8s';
+import { PySparkChart } from '../../examples/cdk8s/pyspark';
+import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
+import { pySparkProgram } from '../../examples/pulumi/pyspark';
+import { sparkPiProgram } from '../../examples/pulumi/spark-pi';
+import { PULUMI_ONLY_ANNOTATIONS } from '../../lib/pulumi';
+import { capturePulumiResources, kubeObjectsOf } from '../support/pulumi-mocks';
+
+const byKindAndName = (a: any, b: any) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`);
+
+function withoutPulumiOnlyAnnotations(object: Record<string, any>): Record<string, any> {
+  const extra = PULUMI_ONLY_ANNOTATIONS[object.kind];
+  if (!extra) return object;
+  const annotations = Object.fromEntries(Object.entries(object.metadata.annotations ?? {}).filter(([key]) => !(key in extra)));
+  const { annotations: _, ...metadata } = object.metadata;
+  return { ...object, metadata: Object.keys(annotations).length ? { ...metadata, annotations } : metadata };
+}
+
+describe.each([
+  ['SparkPi', SparkPiChart, sparkPiProgram],
+  ['PySpark', PySparkChart, pySparkProgram],
+])('the %s example', (_, Chart, program) => {
+  it('renders the same objects through cdk8s and through Pulumi', async () => {
+    const cdk8sObjects = Testing.synth(new Chart(Testing.app(), 'test')).sort(byKindAndName);
+    const pulumiObjects = kubeObjectsOf(await capturePulumiResources(program)).map(withoutPulumiOnlyAnnotations).sort(byKindAndName);
+    expect(cdk8sObjects.length).toBeGreaterThanOrEqual(7);
+    expect(pulumiObjects).toEqual(cdk8sObjects);
+  });
+
+  it('registers a sparkplane:spark:Application component whose children are typed Kubernetes resources', async () => {
+    const resources = await capturePulumiResources(program);
+    expect(resources.filter((r) => r.type === 'sparkplane:spark:Application')).toHaveLength(1);
+    expect(resources.map((r) => r.type).filter((t) => t !== 'sparkplane:spark:Application').sort()).toEqual([
+      'kubernetes:batch/v1:Job', 'kubernetes:core/v1:ConfigMap', 'kubernetes:core/v1:Service', 'kubernetes:core/v1:Service',
+      'kubernetes:core/v1:ServiceAccount', 'kubernetes:rbac.authorization.k8s.io/v1:Role', 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
+    ]);
+  });
+});
