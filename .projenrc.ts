@@ -59,13 +59,18 @@ const project = new typescript.TypeScriptProject({
   jestOptions: {
     jestVersion: '^29',
     junitReporting: false,
+    // A test run never rewrites a snapshot: a changed rendering must fail until someone looks at it.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
     jestConfig: {
       collectCoverage: false,
+      reporters: [new javascript.JestReporter('<rootDir>/test/support/summary-reporter.js')],
       // Examples import the package by name, as users do; tests resolve it to the sources.
       moduleNameMapper: { '^sparkplane$': '<rootDir>/lib/index.ts', '^sparkplane/(cdk8s|pulumi)$': '<rootDir>/lib/$1/index.ts' },
     },
   },
-  tsJestOptions: {},
+  // Type checking is `tsc`'s job (the compile task); ts-jest only transpiles, which keeps the suites fast.
+  tsJestOptions: { transformOptions: { isolatedModules: true } },
   gitignore: ['/.cache/', '/examples/cdk8s/dist/', '*.tsbuildinfo'],
   tsconfig: {
     compilerOptions: {
@@ -80,7 +85,8 @@ const project = new typescript.TypeScriptProject({
   },
   tsconfigDev: {
     compilerOptions: {},
-    include: ['examples/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    // Relative to test/, where projen writes this tsconfig.
+    include: ['../examples/**/*.ts', '../bench/**/*.ts', '../scripts/**/*.ts'],
   },
 });
 
@@ -125,7 +131,14 @@ const docgenCheck = project.addTask('docgen:check', {
   exec: 'tsx scripts/api-docs.ts --check',
 });
 project.postCompileTask.spawn(docgen);
+// Tests run from the sources through ts-jest, which only transpiles; this type-checks them, the
+// examples, the benchmarks and the scripts.
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check the library, tests, examples, benchmarks and scripts',
+  exec: 'tsc --noEmit -p test/tsconfig.json',
+});
 project.testTask.prependSpawn(docgenCheck);
+project.testTask.prependSpawn(typecheck);
 
 project.addTask('bench', {
   description: 'Render 1,000 distinct applications through the core and both front ends; print figures',
