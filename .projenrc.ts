@@ -54,6 +54,8 @@ const project = new typescript.TypeScriptProject({
     'fast-check@^4.10.2',
     'tsx@^4.23.0',
     'yaml@^2.8.0',
+    // `cdk8s synth` in examples/cdk8s, run by the tests as a user would.
+    'cdk8s-cli@^2.207.0',
   ],
   deps: ['yaml@^2.8.0'],
   jestOptions: {

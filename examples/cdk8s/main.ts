@@ -6,7 +6,8 @@ import { App } from 'cdk8s';
 import { PySparkChart } from './pyspark';
 import { SparkPiChart } from './spark-pi';
 
-const app = new App({ outdir: path.join(__dirname, 'dist') });
+// `cdk8s synth` says where to write through CDK8S_OUTDIR; `npm run example` writes beside this file.
+const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? path.join(__dirname, 'dist') });
 new SparkPiChart(app, 'spark-pi');
 new PySparkChart(app, 'pyspark');
 app.synth();

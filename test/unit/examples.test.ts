@@ -1,0 +1,25 @@
+// The examples run as a user runs them: `cdk8s synth` in examples/cdk8s, with the real cdk8s CLI.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseAllDocuments } from 'yaml';
+
+const examples = path.join(__dirname, '..', '..', 'examples', 'cdk8s');
+
+describe('examples/cdk8s', () => {
+  it('synthesizes SparkPi and PySpark manifests with `cdk8s synth`', () => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkplane-synth-'));
+    try {
+      execFileSync(require.resolve('cdk8s-cli/bin/cdk8s'), ['synth', '--output', outdir], { cwd: examples, stdio: 'pipe', timeout: 120_000 });
+      expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'spark-pi.k8s.yaml']);
+      for (const file of fs.readdirSync(outdir)) {
+        const objects = parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJSON());
+        expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'Job']);
+        expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set(['spark-jobs']));
+      }
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
