@@ -1,6 +1,6 @@
 // The project definition: projen renders package.json, tsconfig*.json, .gitignore, .npmignore and the
 // task runner (.projen/tasks.json) from this file. Change it here, then run `npx projen`.
-import { javascript, typescript } from 'projen';
+import { JsonFile, javascript, typescript } from 'projen';
 
 const cdk8sVersion = '2.70.106';
 const cdk8sPlusVersion = '2.9.5';
@@ -66,6 +66,7 @@ const project = new typescript.TypeScriptProject({
     passWithNoTests: false,
     jestConfig: {
       collectCoverage: false,
+      testEnvironment: 'node',
       reporters: [new javascript.JestReporter('<rootDir>/test/support/summary-reporter.js')],
       // Examples import the package by name, as users do; tests resolve it to the sources.
       moduleNameMapper: { '^sparkplane$': '<rootDir>/lib/index.ts', '^sparkplane/(cdk8s|pulumi)$': '<rootDir>/lib/$1/index.ts' },
@@ -141,6 +142,33 @@ const typecheck = project.addTask('typecheck', {
 });
 project.testTask.prependSpawn(docgenCheck);
 project.testTask.prependSpawn(typecheck);
+
+// The integration suite runs against a real control plane (scripts/cluster), started by its global
+// setup and stopped by its teardown; one worker, since the suites share the cluster.
+const sharedJestConfig = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json', isolatedModules: true }] },
+  moduleNameMapper: { '^sparkplane$': '<rootDir>/lib/index.ts', '^sparkplane/(cdk8s|pulumi)$': '<rootDir>/lib/$1/index.ts' },
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  maxWorkers: 1,
+};
+new JsonFile(project, 'test/integration/jest.config.json', {
+  obj: {
+    ...sharedJestConfig,
+    rootDir: '../..',
+    testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    globalSetup: '<rootDir>/test/integration/global-setup.ts',
+    globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+    testTimeout: 300_000,
+  },
+});
+const integration = project.addTask('test:integration', {
+  description: 'Integration tests against a real kube-apiserver, controller manager and scheduler with KWOK nodes',
+  exec: 'jest -c test/integration/jest.config.json',
+  env: { SPARKPLANE_SUITE: 'integration' },
+});
+project.testTask.spawn(integration);
 
 project.addTask('bench', {
   description: 'Render 1,000 distinct applications through the core and both front ends; print figures',
