@@ -133,6 +133,10 @@ const docgenCheck = project.addTask('docgen:check', {
   description: 'Fail when API.md is stale or a public prop lacks a doc comment with @default',
   exec: 'tsx scripts/api-docs.ts --check',
 });
+// The Spark configuration keys are JSON data read at run time: ship them beside the compiled core.
+project.compileTask.exec(
+  `node -e "require('fs').cpSync('lib/core/spark/conf-keys', 'dist/core/spark/conf-keys', { recursive: true, filter: (f) => !f.endsWith('.md') })"`,
+);
 project.postCompileTask.spawn(docgen);
 // Tests run from the sources through ts-jest, which only transpiles; this type-checks them, the
 // examples, the benchmarks and the scripts.
@@ -140,6 +144,8 @@ const typecheck = project.addTask('typecheck', {
   description: 'Type-check the library, tests, examples, benchmarks and scripts',
   exec: 'tsc --noEmit -p test/tsconfig.json',
 });
+// The unit suite checks the compiled package too (entry points, shipped data), so it compiles first.
+project.testTask.prependSpawn(project.compileTask);
 project.testTask.prependSpawn(docgenCheck);
 project.testTask.prependSpawn(typecheck);
 

@@ -11,7 +11,7 @@ describe('examples/cdk8s', () => {
   it('synthesizes SparkPi and PySpark manifests with `cdk8s synth`', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkplane-synth-'));
     try {
-      execFileSync(require.resolve('cdk8s-cli/bin/cdk8s'), ['synth', '--output', outdir], { cwd: examples, stdio: 'pipe', timeout: 120_000 });
+      execFileSync(path.join(__dirname, '..', '..', 'node_modules', '.bin', 'cdk8s'), ['synth', '--output', outdir], { cwd: examples, stdio: 'pipe', timeout: 120_000 });
       expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'spark-pi.k8s.yaml']);
       for (const file of fs.readdirSync(outdir)) {
         const objects = parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJSON());

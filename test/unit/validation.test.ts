@@ -120,6 +120,19 @@ describe('Spark configuration keys', () => {
     expectProblem({ sparkConf: { 'spark.myplugin.level': '3' } }, 'sparkConf["spark.myplugin.level"]', /customSparkConfKeys/);
   });
 
+  it('rejects keys Spark deprecated to no effect, or removed', () => {
+    expectProblem({ sparkConf: { 'spark.executor.port': '7000' } }, 'sparkConf["spark.executor.port"]', /deprecated since Spark 2\.0\.0 and has no effect/);
+    expectProblem({ sparkConf: { 'spark.sql.fromJsonForceNullableSchema': 'false' } }, 'sparkConf["spark.sql.fromJsonForceNullableSchema"]', /removed in Spark 3\.0\.0/);
+  });
+
+  it('points at the Spark lines where a key does exist', () => {
+    expectProblem({ sparkVersion: '3.5.8', sparkConf: { 'spark.api.mode': 'classic' } }, 'sparkConf["spark.api.mode"]', /exists in Spark 4\.0, 4\.1, 4\.2, 4\.3/);
+  });
+
+  it('accepts the old names Spark still maps to a current key', () => {
+    expect(problemsOf({ ...minimalSpec, sparkConf: { 'spark.blacklist.enabled': 'true' } })).toEqual([]);
+  });
+
   it('allows keys declared custom, exactly or by prefix', () => {
     expect(problemsOf({ ...minimalSpec, sparkConf: { 'spark.myplugin.level': '3', 'spark.other.a': '1' }, customSparkConfKeys: ['spark.myplugin.level', 'spark.other.'] })).toEqual([]);
   });

@@ -17,14 +17,20 @@ export interface SparkConfKeyInfo {
 interface ConfKeysFile {
   readonly sparkVersion: string;
   readonly keys: Record<string, SparkConfKeyInfo>;
+  /** Keys Spark still recognises only to warn that they no longer have any effect. */
+  readonly deprecated: Record<string, { readonly since: string | null }>;
+  /** Keys Spark removed and rejects unless set to their only allowed value. */
+  readonly removed: Record<string, { readonly removedIn: string; readonly onlyAllowedValue: string }>;
 }
 
+/** Keys Spark reads without registering a ConfigEntry: families by prefix, and single keys, with the lines that read them. */
 interface PrefixesFile {
-  readonly prefixes: ReadonlyArray<{ readonly prefix: string; readonly since: string | null }>;
-  readonly exactKeys: ReadonlyArray<{ readonly key: string; readonly since?: string | null }>;
+  readonly prefixes: ReadonlyArray<{ readonly prefix: string; readonly lines: readonly string[] }>;
+  readonly exactKeys: ReadonlyArray<{ readonly key: string; readonly lines: readonly string[] }>;
 }
 
 const dataDir = path.join(__dirname, 'conf-keys');
+const filesByLine = new Map<SparkLine, ConfKeysFile>();
 const keysByLine = new Map<SparkLine, ReadonlyMap<string, SparkConfKeyInfo>>();
 let prefixData: PrefixesFile | undefined;
 
@@ -32,12 +38,20 @@ let prefixData: PrefixesFile | undefined;
 export function sparkConfKeys(line: SparkLine): ReadonlyMap<string, SparkConfKeyInfo> {
   let keys = keysByLine.get(line);
   if (!keys) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const file: ConfKeysFile = require(path.join(dataDir, `spark-${line}.json`));
-    keys = new Map(Object.entries(file.keys));
+    keys = new Map(Object.entries(confKeysFile(line).keys));
     keysByLine.set(line, keys);
   }
   return keys;
+}
+
+function confKeysFile(line: SparkLine): ConfKeysFile {
+  let file = filesByLine.get(line);
+  if (!file) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    file = require(path.join(dataDir, `spark-${line}.json`)) as ConfKeysFile;
+    filesByLine.set(line, file);
+  }
+  return file;
 }
 
 function prefixes(): PrefixesFile {
@@ -46,21 +60,13 @@ function prefixes(): PrefixesFile {
   return prefixData;
 }
 
-/** Whether a "x.y[.z]" version is at least line "a.b". */
-function atLeast(line: SparkLine, since: string | null | undefined): boolean {
-  if (!since) return true;
-  const [major, minor] = since.split('.').map(Number);
-  const [lineMajor, lineMinor] = line.split('.').map(Number);
-  return lineMajor > major || (lineMajor === major && lineMinor >= minor);
-}
-
 /** Whether `key` is a configuration key of Spark `line`: registered, or in a family Spark reads by prefix. */
 export function isSparkConfKey(key: string, line: SparkLine): boolean {
   if (sparkConfKeys(line).has(key)) return true;
   const data = prefixes();
   return (
-    data.exactKeys.some((entry) => entry.key === key && atLeast(line, entry.since)) ||
-    data.prefixes.some((entry) => key.startsWith(entry.prefix) && key.length > entry.prefix.length && atLeast(line, entry.since))
+    data.exactKeys.some((entry) => entry.key === key && entry.lines.includes(line)) ||
+    data.prefixes.some((entry) => key.startsWith(entry.prefix) && key.length > entry.prefix.length && entry.lines.includes(line))
   );
 }
 
@@ -75,6 +81,11 @@ export function matchesCustomKey(key: string, customKeys: readonly string[]): bo
  */
 export function sparkConfKeyProblem(key: string, line: SparkLine, customKeys: readonly string[] = []): string | undefined {
   if (isSparkConfKey(key, line) || matchesCustomKey(key, customKeys)) return undefined;
+  const { deprecated, removed } = confKeysFile(line);
+  if (removed[key]) {
+    return `was removed in Spark ${removed[key].removedIn}; Spark ${line} only accepts "${removed[key].onlyAllowedValue}" for it, which is its behaviour anyway: remove the key`;
+  }
+  if (deprecated[key]) return `is deprecated${deprecated[key].since ? ` since Spark ${deprecated[key].since}` : ''} and has no effect in Spark ${line}; remove it`;
   const otherLines = SUPPORTED_SPARK_LINES.filter((other) => other !== line && isSparkConfKey(key, other));
   if (otherLines.length > 0) {
     return `is not a configuration key of Spark ${line} (it exists in Spark ${otherLines.join(', ')}); change sparkVersion or remove the key`;
