@@ -57,7 +57,6 @@ const project = new typescript.TypeScriptProject({
     // `cdk8s synth` in examples/cdk8s, run by the tests as a user would.
     'cdk8s-cli@^2.207.0',
   ],
-  deps: ['yaml@^2.8.0'],
   jestOptions: {
     jestVersion: '^29',
     junitReporting: false,

@@ -1,6 +1,7 @@
 // sparkplane's framework-free core: specs, validation and rendering to plain Kubernetes objects.
 export * from './kube-objects';
 export * from './compact';
+export * from './yaml';
 export * from './validation';
 export * from './pod-security';
 export * from './quantity';

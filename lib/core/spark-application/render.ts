@@ -1,7 +1,7 @@
 // renderSparkApplication: validate, resolve defaults, and return every object of the application
 // in a fixed order (identity and permissions first, then configuration, Services, and the Job).
-import { stringify } from 'yaml';
 import type { KubeObject } from '../kube-objects';
+import { toYaml } from '../yaml';
 import { renderDriverJob, sha256 } from './driver-job';
 import { renderDriverRbac } from './driver-rbac';
 import { renderDriverServices } from './driver-services';
@@ -22,7 +22,7 @@ export function renderSparkApplication(spec: SparkApplicationSpec): KubeObject[]
   const sparkProperties = renderSparkProperties(app);
   assertKeysExist(sparkProperties, app.version.line, spec.sparkConf ?? {});
   const properties = formatJavaProperties(sparkProperties);
-  const executorPodTemplate = stringify(renderExecutorPodTemplate(app), { lineWidth: 0 });
+  const executorPodTemplate = toYaml(renderExecutorPodTemplate(app));
   const configMap: KubeObject = {
     apiVersion: 'v1',
     kind: 'ConfigMap',

@@ -113,13 +113,16 @@ function executorCount(app: ResolvedSparkApplication): Record<string, string | u
  */
 export function formatJavaProperties(properties: Record<string, string>): string {
   const escape = (text: string, isKey: boolean) =>
-    text
-      .replace(/\\/g, '\\\\')
-      .replace(/\n/g, '\\n')
-      .replace(/\r/g, '\\r')
-      .replace(/\t/g, '\\t')
-      .replace(/\f/g, '\\f')
-      .replace(isKey ? /([=: #!])/g : /^([ #!])/, '\\$1')
-      .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    // Most keys and values need no escaping: skip the replacements for them.
+    !/[\\\n\r\t\f=: #!]|[^\x20-\x7e]/.test(text)
+      ? text
+      : text
+          .replace(/\\/g, '\\\\')
+          .replace(/\n/g, '\\n')
+          .replace(/\r/g, '\\r')
+          .replace(/\t/g, '\\t')
+          .replace(/\f/g, '\\f')
+          .replace(isKey ? /([=: #!])/g : /^([ #!])/, '\\$1')
+          .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return Object.entries(properties).map(([key, value]) => `${escape(key, true)}=${escape(value, false)}\n`).join('');
 }
