@@ -71,8 +71,9 @@ const project = new typescript.TypeScriptProject({
       moduleNameMapper: { '^sparkplane$': '<rootDir>/lib/index.ts', '^sparkplane/(cdk8s|pulumi)$': '<rootDir>/lib/$1/index.ts' },
     },
   },
-  // Type checking is `tsc`'s job (the compile task); ts-jest only transpiles, which keeps the suites fast.
-  tsJestOptions: { transformOptions: { isolatedModules: true } },
+  // ts-jest only transpiles (test/tsconfig.json sets isolatedModules), which keeps the suites fast;
+  // type checking is the `typecheck` task's job.
+  tsJestOptions: {},
   gitignore: ['/.cache/', '/examples/cdk8s/dist/', '*.tsbuildinfo'],
   tsconfig: {
     compilerOptions: {
@@ -86,7 +87,7 @@ const project = new typescript.TypeScriptProject({
     },
   },
   tsconfigDev: {
-    compilerOptions: {},
+    compilerOptions: { isolatedModules: true },
     // Relative to test/, where projen writes this tsconfig.
     include: ['../examples/**/*.ts', '../bench/**/*.ts', '../scripts/**/*.ts'],
   },
@@ -153,7 +154,7 @@ project.testTask.prependSpawn(typecheck);
 const sharedJestConfig = {
   preset: 'ts-jest',
   testEnvironment: 'node',
-  transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
   moduleNameMapper: { '^sparkplane$': '<rootDir>/lib/index.ts', '^sparkplane/(cdk8s|pulumi)$': '<rootDir>/lib/$1/index.ts' },
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 1,
