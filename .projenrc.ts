@@ -159,22 +159,26 @@ const sharedJestConfig = {
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   maxWorkers: 1,
 };
-new JsonFile(project, 'test/integration/jest.config.json', {
-  obj: {
-    ...sharedJestConfig,
-    rootDir: '../..',
-    testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-    globalSetup: '<rootDir>/test/integration/global-setup.ts',
-    globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
-    testTimeout: 300_000,
-  },
-});
-const integration = project.addTask('test:integration', {
-  description: 'Integration tests against a real kube-apiserver, controller manager and scheduler with KWOK nodes',
-  exec: 'jest -c test/integration/jest.config.json',
-  env: { SPARKPLANE_SUITE: 'integration' },
-});
-project.testTask.spawn(integration);
+/** A suite on the real control plane: its Jest config (the cluster's global setup) and its task. */
+function clusterSuite(name: string, description: string, testTimeout: number) {
+  new JsonFile(project, `test/${name}/jest.config.json`, {
+    obj: {
+      ...sharedJestConfig,
+      rootDir: '../..',
+      testMatch: [`<rootDir>/test/${name}/**/*.test.ts`],
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+      testTimeout,
+    },
+  });
+  return project.addTask(`test:${name}`, { description, exec: `jest -c test/${name}/jest.config.json`, env: { SPARKPLANE_SUITE: name } });
+}
+project.testTask.spawn(
+  clusterSuite('integration', 'Integration tests against a real kube-apiserver, controller manager and scheduler with KWOK nodes', 300_000),
+);
+// The end-to-end suite runs real Spark (driver and executor JVMs) against the same control plane,
+// through a test-only process kubelet.
+clusterSuite('e2e', 'End-to-end tests: real Spark running what the library renders, on the real control plane', 600_000);
 
 project.addTask('bench', {
   description: 'Render 1,000 distinct applications through the core and both front ends; print figures',
