@@ -163,6 +163,45 @@ describe('SparkApplication rendering', () => {
     });
   });
 
+  describe('the driver\'s RBAC', () => {
+    it('grants exactly the pod and ConfigMap verbs a client-mode driver uses, and nothing on Secrets or Services', () => {
+      expect(rendered(minimalSpec).role.rules).toEqual([
+        { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'deletecollection'] },
+      ]);
+    });
+
+    it('binds the Role to the driver\'s ServiceAccount in its namespace, which mounts no token by default', () => {
+      const { one, driverPod } = rendered(fullSpec);
+      expect(one('RoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'etl-driver', namespace: 'data' }]);
+      expect(one('RoleBinding').roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'etl-driver' });
+      expect(one('ServiceAccount').automountServiceAccountToken).toBe(false);
+      expect(driverPod.spec).toMatchObject({ serviceAccountName: 'etl-driver', automountServiceAccountToken: true });
+    });
+
+    it('adds patch on pods only when the configuration makes Spark label or annotate pods', () => {
+      for (const sparkConf of [{ 'spark.kubernetes.executor.decommissionLabel': 'draining' }, { 'spark.kubernetes.executor.deleteOnTermination': 'false' }]) {
+        expect(rendered({ ...minimalSpec, sparkConf }).role.rules[0].verbs).toContain('patch');
+      }
+    });
+
+    it('adds PersistentVolumeClaim create and delete only for on-demand executor claims', () => {
+      const { role } = rendered({ ...minimalSpec, sparkConf: { 'spark.kubernetes.executor.volumes.persistentVolumeClaim.data.options.claimName': 'OnDemand' } });
+      expect(role.rules).toContainEqual({ apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['create', 'delete'] });
+    });
+
+    it('drops the ConfigMap rule when Spark is told not to create the executors\' ConfigMap', () => {
+      const { role } = rendered({ ...minimalSpec, sparkConf: { 'spark.kubernetes.executor.disableConfigMap': 'true' } });
+      expect(role.rules.map((rule: any) => rule.resources[0])).toEqual(['pods']);
+    });
+
+    it('creates no ServiceAccount when an existing one is named', () => {
+      const { objects, one } = rendered({ ...minimalSpec, driver: { serviceAccountName: 'spark' } });
+      expect(objects.some((o) => o.kind === 'ServiceAccount')).toBe(false);
+      expect(one('RoleBinding').subjects[0].name).toBe('spark');
+    });
+  });
+
   describe('the executor pod template', () => {
     it('names the container Spark fills in, and gives executors no API token', () => {
       const { executorTemplate } = rendered(minimalSpec);

@@ -10,8 +10,9 @@ import {
 } from './layout';
 import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPARK_ROLE_LABEL } from './naming';
 import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
+import { compact } from '../compact';
 import {
-  compact, extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
+  extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
   sparkContainerMounts, sparkContainerSecurityContext,
 } from './spark-pod';
 

@@ -39,7 +39,9 @@ export function patchesPods(sparkConf: Record<string, string> = {}): boolean {
  *   list them, delete one by name, deletecollection by label (timed-out and excess pending pods,
  *   killed executors, all executors at stop); patch only when the configuration asks for it;
  * - configmaps: create the executors' SPARK_CONF_DIR ConfigMap, deletecollection at stop;
- * - persistentvolumeclaims: only with on-demand executor claims.
+ * - persistentvolumeclaims: only with on-demand executor claims: create them, and delete them if
+ *   creating the executor pod fails (they are owned by their executor pods, since
+ *   spark.kubernetes.driver.ownPersistentVolumeClaim is rendered false, and go with them).
  * Services need nothing: the driver creates none in client mode, and
  * spark.kubernetes.driver.service.deleteOnTermination is rendered false.
  */
@@ -51,7 +53,7 @@ export function driverPolicyRules(app: ResolvedSparkApplication): PolicyRule[] {
     rules.push({ apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'deletecollection'] });
   }
   if (usesOnDemandClaims(sparkConf)) {
-    rules.push({ apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['create', 'delete', 'deletecollection', 'get', 'list'] });
+    rules.push({ apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['create', 'delete'] });
   }
   return rules;
 }

@@ -4,8 +4,9 @@
 import { EXECUTOR_CONTAINER_NAME } from './layout';
 import { applicationLabels, SPARK_ROLE_LABEL } from './naming';
 import type { ResolvedSparkApplication } from './resolve';
+import { compact } from '../compact';
 import {
-  compact, extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
+  extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
   sparkContainerMounts, sparkContainerSecurityContext,
 } from './spark-pod';
 

@@ -6,7 +6,6 @@ import { containerSecurityContext, restrictedPodSecurityContext, withRestrictedD
 import { SCRATCH_VOLUMES } from './layout';
 import type { SparkPodSpec } from './spec';
 
-export { compact };
 
 /** Pod-level fields from the user's placement props and the restricted pod security context. */
 export function podPlacementAndSecurity(pod: SparkPodSpec): Record<string, unknown> {
