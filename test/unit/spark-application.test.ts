@@ -180,7 +180,8 @@ describe('SparkApplication rendering', () => {
     });
 
     it('adds patch on pods only when the configuration makes Spark label or annotate pods', () => {
-      for (const sparkConf of [{ 'spark.kubernetes.executor.decommissionLabel': 'draining' }, { 'spark.kubernetes.executor.deleteOnTermination': 'false' }]) {
+      const patching: Array<Record<string, string>> = [{ 'spark.kubernetes.executor.decommissionLabel': 'draining' }, { 'spark.kubernetes.executor.deleteOnTermination': 'false' }];
+      for (const sparkConf of patching) {
         expect(rendered({ ...minimalSpec, sparkConf }).role.rules[0].verbs).toContain('patch');
       }
     });
