@@ -94,8 +94,10 @@ describe('SparkApplication rendering', () => {
       ]);
     });
 
-    it('escapes "$(" in user arguments so Kubernetes does not expand them', () => {
+    it('doubles every "$" in user arguments, since Kubernetes expands "$(VAR)" and turns "$$" into "$"', () => {
       expect(rendered(fullSpec).driverContainer.args.slice(-3)).toEqual(['--date', '2026-11-25', '$$(NOT_A_VARIABLE)']);
+      const { driverContainer } = rendered({ ...minimalSpec, arguments: ['a$$b', 'cost: 5$'] });
+      expect(driverContainer.args.slice(-2)).toEqual(['a$$$$b', 'cost: 5$$']);
     });
 
     it('retries the driver, ignores disruptions, and never runs two drivers at once', () => {

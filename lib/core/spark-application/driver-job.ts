@@ -21,9 +21,12 @@ export function driverSelector(app: ResolvedSparkApplication): Record<string, st
   return { [APPLICATION_LABEL]: app.name, [SPARK_ROLE_LABEL]: 'driver' };
 }
 
-/** Kubernetes expands "$(VAR)" in args; a literal "$(" in user text must reach the program unchanged. */
+/**
+ * Kubernetes expands "$(VAR)" in args and turns "$$" into "$", so user text must have every "$"
+ * doubled to reach the program unchanged.
+ */
 function escapeArgument(argument: string): string {
-  return argument.replace(/\$\(/g, '$$$$(');
+  return argument.replace(/\$/g, '$$$$');
 }
 
 /** spark-submit's arguments after the image entrypoint's "driver" mode. */
