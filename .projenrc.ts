@@ -177,8 +177,8 @@ project.testTask.spawn(
   clusterSuite('integration', 'Integration tests against a real kube-apiserver, controller manager and scheduler with KWOK nodes', 300_000),
 );
 // The end-to-end suite runs real Spark (driver and executor JVMs) against the same control plane,
-// through a test-only process kubelet.
-clusterSuite('e2e', 'End-to-end tests: real Spark running what the library renders, on the real control plane', 600_000);
+// through a test-only process kubelet (test/e2e/README.md).
+project.testTask.spawn(clusterSuite('e2e', 'End-to-end tests: real Spark running what the library renders, on the real control plane', 600_000));
 
 project.addTask('bench', {
   description: 'Render 1,000 distinct applications through the core and both front ends; print figures',

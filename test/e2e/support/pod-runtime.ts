@@ -1,0 +1,269 @@
+// What a kubelet computes for a pod before it starts a container, as pure functions: $(VAR)
+// expansion, downward-API fields, environment, /etc/hosts, and the bash script that isolates the
+// process (mount namespace, bind mounts, user) before it execs the container's command.
+import type { KubeObj } from '../../integration/support/kube';
+
+/** The only address pods on the process node have: they share the machine's loopback (like hostNetwork). */
+export const POD_IP = '127.0.0.1';
+
+/**
+ * Kubernetes' $(VAR) expansion (k8s.io/kubernetes third_party/forked/golang/expansion): `$(NAME)`
+ * becomes the value of NAME when it is defined, else stays as written; `$$` is an escaped `$`; any
+ * other `$` is kept.
+ */
+export function expandKubeVars(input: string, lookup: (name: string) => string | undefined): string {
+  let out = '';
+  let checkpoint = 0;
+  for (let cursor = 0; cursor < input.length; cursor++) {
+    if (input[cursor] !== '$' || cursor + 1 >= input.length) continue;
+    out += input.slice(checkpoint, cursor);
+    const rest = input.slice(cursor + 1);
+    let advance = 1;
+    if (rest[0] === '$') {
+      out += '$';
+    } else if (rest[0] === '(') {
+      const close = rest.indexOf(')', 1);
+      if (close === -1) {
+        out += '$(';
+      } else {
+        const name = rest.slice(1, close);
+        const value = lookup(name);
+        out += value === undefined ? `$(${name})` : value;
+        advance = close + 1;
+      }
+    } else {
+      const next = String.fromCodePoint(rest.codePointAt(0)!); // a rune, as Go decodes it
+      out += `$${next}`;
+      advance = next.length;
+    }
+    cursor += advance;
+    checkpoint = cursor + 1;
+  }
+  return out + input.slice(checkpoint);
+}
+
+/** A downward-API field of the pod (fieldRef.fieldPath), as the kubelet resolves it. */
+export function podField(pod: KubeObj, fieldPath: string): string {
+  const quoted = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
+  if (quoted) return pod.metadata[quoted[1]]?.[quoted[2]] ?? '';
+  switch (fieldPath) {
+    case 'metadata.name':
+      return pod.metadata.name;
+    case 'metadata.namespace':
+      return pod.metadata.namespace ?? 'default';
+    case 'metadata.uid':
+      return pod.metadata.uid;
+    case 'metadata.labels':
+    case 'metadata.annotations':
+      return Object.entries<string>(pod.metadata[fieldPath.slice('metadata.'.length)] ?? {})
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join('\n');
+    case 'spec.nodeName':
+      return pod.spec.nodeName ?? '';
+    case 'spec.serviceAccountName':
+      return pod.spec.serviceAccountName ?? 'default';
+    case 'status.podIP':
+    case 'status.podIPs':
+    case 'status.hostIP':
+    case 'status.hostIPs':
+      return POD_IP;
+    default:
+      throw new Error(`fieldRef ${fieldPath} is not supported`);
+  }
+}
+
+/** Reads a ConfigMap or Secret key (Secret values decoded); undefined when the object or key is missing. */
+export type KeyReader = (kind: 'configmap' | 'secret', name: string) => Promise<Record<string, string> | undefined>;
+
+/**
+ * The container's environment as the kubelet builds it: the `kubernetes` Service variables, then
+ * envFrom (in order, with prefixes), then env (each value expanded with the variables defined
+ * before it); valueFrom fieldRef, secretKeyRef, configMapKeyRef and resourceFieldRef.
+ */
+export async function containerEnv(pod: KubeObj, container: any, read: KeyReader, serviceEnv: Record<string, string>): Promise<Record<string, string>> {
+  const env: Record<string, string> = { ...serviceEnv };
+  for (const source of container.envFrom ?? []) {
+    const ref = source.configMapRef ?? source.secretRef;
+    const kind = source.configMapRef ? 'configmap' : 'secret';
+    const data = await read(kind, ref.name);
+    if (!data) {
+      if (ref.optional) continue;
+      throw new Error(`envFrom: ${kind} "${ref.name}" not found`);
+    }
+    for (const [key, value] of Object.entries(data)) {
+      const name = `${source.prefix ?? ''}${key}`;
+      if (/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) env[name] = value;
+    }
+  }
+  for (const variable of container.env ?? []) {
+    if (variable.valueFrom === undefined) {
+      env[variable.name] = expandKubeVars(variable.value ?? '', (n) => env[n]);
+      continue;
+    }
+    const from = variable.valueFrom;
+    if (from.fieldRef) {
+      env[variable.name] = podField(pod, from.fieldRef.fieldPath);
+    } else if (from.secretKeyRef || from.configMapKeyRef) {
+      const ref = from.secretKeyRef ?? from.configMapKeyRef;
+      const kind = from.secretKeyRef ? 'secret' : 'configmap';
+      const data = await read(kind, ref.name);
+      const value = data?.[ref.key];
+      if (value === undefined) {
+        if (ref.optional) continue;
+        throw new Error(`env ${variable.name}: ${kind} "${ref.name}" ${data ? `has no key "${ref.key}"` : 'not found'}`);
+      }
+      env[variable.name] = value;
+    } else if (from.resourceFieldRef) {
+      env[variable.name] = resourceField(container, from.resourceFieldRef);
+    } else {
+      throw new Error(`env ${variable.name}: unsupported valueFrom ${JSON.stringify(from)}`);
+    }
+  }
+  return env;
+}
+
+function resourceField(container: any, ref: { resource: string; divisor?: string }): string {
+  const [kind, resource] = ref.resource.split('.');
+  const value = container.resources?.[kind]?.[resource];
+  if (value === undefined) return resource === 'cpu' ? '8' : String(16 * 1024 ** 3); // the node's allocatable, as the kubelet does
+  if (resource === 'cpu') return String(Math.ceil(parseQuantity(value) / parseQuantity(ref.divisor ?? '1')));
+  return String(Math.ceil(parseQuantity(value) / parseQuantity(ref.divisor ?? '1')));
+}
+
+/** A Kubernetes quantity as a number (cores for CPU, bytes for memory). */
+export function parseQuantity(quantity: string): number {
+  const match = /^([0-9.]+)([a-zA-Z]*)$/.exec(String(quantity).trim());
+  if (!match) throw new Error(`not a quantity: ${quantity}`);
+  const factors: Record<string, number> = {
+    '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
+  };
+  if (!(match[2] in factors)) throw new Error(`unknown quantity suffix in ${quantity}`);
+  return Number(match[1]) * factors[match[2]];
+}
+
+/** The Service's selector matches the pod. */
+export function selects(service: KubeObj, pod: KubeObj): boolean {
+  const selector = service.spec?.selector;
+  if (!selector || Object.keys(selector).length === 0) return false;
+  if ((service.metadata.namespace ?? 'default') !== (pod.metadata.namespace ?? 'default')) return false;
+  return Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v);
+}
+
+/**
+ * The pod's /etc/hosts: what the kubelet writes (localhost, the pod's own host name), plus what
+ * cluster DNS would answer on this one-address network: `kubernetes.default.svc` and every Service
+ * that selects a pod of this node, under `<svc>.<ns>.svc` (and `<svc>` in the pod's own namespace),
+ * all at 127.0.0.1.
+ */
+export function hostsFile(pod: KubeObj, hostname: string, services: readonly KubeObj[], podsOnNode: readonly KubeObj[]): string {
+  const ns = pod.metadata.namespace ?? 'default';
+  const lines = [
+    '# Kubernetes-managed hosts file (sparkplane e2e process kubelet).',
+    `127.0.0.1\tlocalhost`,
+    `::1\tlocalhost ip6-localhost ip6-loopback`,
+    `${POD_IP}\t${hostname}`,
+    `# Services, as cluster DNS would resolve them on this node's network`,
+    `${POD_IP}\tkubernetes.default.svc kubernetes.default.svc.cluster.local kubernetes.default${ns === 'default' ? ' kubernetes' : ''}`,
+  ];
+  for (const service of services) {
+    if (!podsOnNode.some((p) => selects(service, p))) continue;
+    const name = service.metadata.name;
+    const svcNs = service.metadata.namespace ?? 'default';
+    lines.push(`${POD_IP}\t${name}.${svcNs}.svc ${name}.${svcNs}.svc.cluster.local ${name}.${svcNs}${svcNs === ns ? ` ${name}` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** One bind mount of the pod's filesystem view. */
+export interface PodMount {
+  /** Where it appears in the pod. */
+  readonly target: string;
+  /** The host file or folder. */
+  readonly source: string;
+  readonly readOnly: boolean;
+  readonly kind: 'dir' | 'file';
+}
+
+/** How the pod's process runs. */
+export interface PodProcessSpec {
+  readonly mounts: readonly PodMount[];
+  /** Scratch folder of the pod on the host, for the stash mounts of folders that get new entries. */
+  readonly scratchDir: string;
+  readonly hostname: string;
+  readonly workingDir: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  readonly readOnlyRootFilesystem: boolean;
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The script `unshare -m -u --propagation private` runs: it gives the pod its own view of the
+ * filesystem and then execs the container command (its arguments) as the pod's user, without
+ * privileges or capabilities, dying with its parent (the kubelet).
+ *
+ * A mount point that does not exist is created without touching the host: the nearest existing
+ * folder above it is covered by a tmpfs that keeps every entry it had (each bind-mounted back in),
+ * and the new folders are made in the tmpfs.
+ */
+export function podStartScript(spec: PodProcessSpec): string {
+  const mounts = [...spec.mounts].sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+  const lines = [
+    '#!/usr/bin/env bash',
+    '# Written by the sparkplane e2e process kubelet: the pod\'s filesystem view, then the container.',
+    'set -euo pipefail',
+    `scratch=${shellQuote(spec.scratchDir)}`,
+    'declare -A ours=()',
+    'stash=0',
+    'die() { echo "process-kubelet: $*" >&2; exit 125; }',
+    '# Cover folder $1 with a tmpfs that keeps its entries (bind-mounted back), so entries can be added.',
+    'cover() {',
+    '  local d="$1" s e b',
+    '  stash=$((stash + 1)); s="$scratch/stash-$stash"',
+    '  mkdir -p "$s" && mount --rbind "$d" "$s"',
+    '  mount -t tmpfs -o mode=0755 tmpfs "$d"',
+    '  chmod --reference="$s" "$d"; chown --reference="$s" "$d"',
+    '  shopt -s dotglob nullglob',
+    '  for e in "$s"/*; do',
+    '    b="${e##*/}"',
+    '    if [ -e "$d/$b" ] || [ -L "$d/$b" ]; then continue; fi # made meanwhile (mount(8) keeps /run/mount/utab)',
+    '    if [ -L "$e" ]; then cp -P "$e" "$d/$b"',
+    '    elif [ -d "$e" ]; then mkdir "$d/$b"; mount --rbind "$e" "$d/$b"',
+    '    else : >"$d/$b"; mount --bind "$e" "$d/$b"; fi',
+    '  done',
+    '  shopt -u dotglob nullglob',
+    '  ours[$d]=1',
+    '}',
+    '# Make the mount point $1 (a dir or file, $2) exist, creating nothing on the host.',
+    'mount_point() {',
+    '  local t="$1" kind="$2" p rest cur',
+    '  [ -e "$t" ] && return 0',
+    '  p="$(dirname "$t")"',
+    '  while [ ! -e "$p" ]; do p="$(dirname "$p")"; done',
+    '  [ "$p" != / ] || die "cannot create the mount point $t: that needs a new entry in /"',
+    '  rest="${t#"$p"/}"',
+    '  p="$(realpath "$p")" # /var/run is a symlink to /run, for one',
+    '  [ -n "${ours[$p]:-}" ] || cover "$p"',
+    '  cur="$p"',
+    '  IFS=/ read -ra parts <<<"$rest"',
+    '  for i in "${!parts[@]}"; do',
+    '    cur="$cur/${parts[$i]}"',
+    '    if [ "$i" -eq $((${#parts[@]} - 1)) ] && [ "$kind" = file ]; then : >"$cur"; else mkdir "$cur"; ours[$cur]=1; fi',
+    '  done',
+    '}',
+    'bind() { # source target ro|rw dir|file',
+    '  mount_point "$2" "$4"',
+    '  mount --bind "$1" "$2" || die "cannot bind $1 at $2"',
+    '  if [ "$3" = ro ]; then mount -o remount,bind,ro "$2"; fi',
+    '}',
+    ...mounts.map((m) => `bind ${shellQuote(m.source)} ${shellQuote(m.target)} ${m.readOnly ? 'ro' : 'rw'} ${m.kind}`),
+    ...(spec.readOnlyRootFilesystem ? ['mount -o remount,bind,ro / || die "cannot make / read-only"'] : []),
+    `hostname ${shellQuote(spec.hostname)}`,
+    `cd ${shellQuote(spec.workingDir)} || die "no working directory ${spec.workingDir}"`,
+    `exec setpriv --reuid=${spec.uid} --regid=${spec.gid} --groups=${[...new Set(spec.groups)].join(',')} --no-new-privs --inh-caps=-all --bounding-set=-all --pdeathsig=KILL -- "$@"`,
+  ];
+  return lines.join('\n') + '\n';
+}
