@@ -60,29 +60,8 @@ export function tail(text: string, lines = 25): string {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/**
- * Polls the async `probe` until it returns something other than undefined/false/null and returns
- * that; the probe may throw to say "not yet, because ...". On timeout, fails naming `what` and the
- * last error or value seen.
- */
-export async function waitUntil<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs: number, what: string, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined && value !== null && value !== false) return value;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() >= deadline) {
-      const detail = last instanceof Error ? `; last: ${last.message}` : last === undefined ? '' : `; last: ${JSON.stringify(last)}`;
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${detail}`);
-    }
-    await sleep(intervalMs);
-  }
-}
+/** The integration suite's poller (it accepts async probes too), under the name the e2e support uses. */
+export { waitFor as waitUntil } from '../../integration/support/kube';
 
 function pidAlive(pid: number): boolean {
   try {

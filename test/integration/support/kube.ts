@@ -120,12 +120,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * probe may also throw to say "not yet, because ...". On timeout, fails naming `what` and the last
  * error or value seen.
  */
-export async function waitFor<T>(probe: () => T | undefined | null | false, timeoutMs: number, what: string, intervalMs = 250): Promise<T> {
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs: number, what: string, intervalMs = 250): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
-      const value = probe();
+      const value = await probe();
       if (value !== undefined && value !== null && value !== false) return value;
       last = value;
     } catch (error) {
