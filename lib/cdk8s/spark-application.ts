@@ -54,16 +54,16 @@ export class SparkApplication extends Construct {
   constructor(scope: Construct, id: string, props: SparkApplicationProps) {
     super(scope, id);
     const { serviceAccount, ...driver } = props.driver ?? {};
-    const spec: SparkApplicationSpec = {
+    const spec: SparkApplicationSpec = compact({
       ...props,
       name: props.name ?? id,
       namespace: props.namespace ?? Chart.of(this).namespace,
       driver: props.driver ? { ...driver, serviceAccountName: serviceAccount?.name } : undefined,
       imagePullSecrets: props.imagePullSecrets?.map(secretName),
       volumes: props.volumes?.map(toKubeVolume),
-    };
-    const objects = renderSparkApplication(compact(spec));
-    const app = resolveSparkApplication(compact(spec));
+    });
+    const objects = renderSparkApplication(spec);
+    const app = resolveSparkApplication(spec);
     this.apiObjects = emitApiObjects(this, objects);
     const find = (kind: string, name: string) => this.apiObjects.find((o) => o.kind === kind && o.metadata.name === name)!;
 
@@ -76,5 +76,3 @@ export class SparkApplication extends Construct {
     this.configMap = kplus.ConfigMap.fromConfigMapName(this, 'ConfigMapHandle', app.names.configMap);
   }
 }
-
-/** Drops undefined fields, so an unset prop is "not given" to the core (not "given as undefined"). */
