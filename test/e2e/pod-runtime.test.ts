@@ -136,10 +136,19 @@ describe('the pod files', () => {
     });
     expect(spawnSync('bash', ['-n'], { input: script }).status).toBe(0);
     const binds = script.split('\n').filter((l) => l.startsWith('bind '));
+    // Every source is opened before the first mount, then bound from its descriptor, parents first.
+    expect(script.split('\n').filter((l) => l.startsWith('exec {source_'))).toEqual([
+      "exec {source_0}<'/x/spark home'\\''s'",
+      "exec {source_1}<'/x/hosts'",
+      "exec {source_2}<'/x/work'",
+      'exec {source_0}<&-',
+      'exec {source_1}<&-',
+      'exec {source_2}<&-',
+    ]);
     expect(binds).toEqual([
-      "bind '/x/spark home'\\''s' '/opt/spark' ro dir",
-      "bind '/x/hosts' '/etc/hosts' rw file",
-      "bind '/x/work' '/opt/spark/work-dir' rw dir",
+      "bind \"/proc/self/fd/$source_0\" '/opt/spark' ro dir '/x/spark home'\\''s'",
+      "bind \"/proc/self/fd/$source_1\" '/etc/hosts' rw file '/x/hosts'",
+      "bind \"/proc/self/fd/$source_2\" '/opt/spark/work-dir' rw dir '/x/work'",
     ]);
     expect(script).toContain('mount -o remount,bind,ro /');
     expect(script).toContain('exec setpriv --reuid=185 --regid=185 --groups=185,2000 --no-new-privs --inh-caps=-all --bounding-set=-all --pdeathsig=KILL -- "$@"');

@@ -55,6 +55,11 @@ export interface ProcessKubeletOptions {
   readonly images: Readonly<Record<string, string>>;
   /** The JDK the images use. */
   readonly javaHome: string;
+  /**
+   * Extra folders every image holds, by path in the image, e.g. the application jars a real image
+   * would carry at /opt/…; pods refer to them with local:// URIs. @default - none
+   */
+  readonly imageFolders?: Readonly<Record<string, string>>;
   /** @default sparkplane-process-node */
   readonly nodeName?: string;
   /** @default .cache/e2e/logs/<timestamp> */
@@ -630,6 +635,7 @@ export class ProcessKubelet {
     const mounts: PodMount[] = [
       { target: IMAGE_SPARK_HOME, source: sparkHome, readOnly: true, kind: 'dir' },
       { target: '/opt/entrypoint.sh', source: SPARK_ENTRYPOINT, readOnly: true, kind: 'file' },
+      ...Object.entries(this.options.imageFolders ?? {}).map(([target, source]): PodMount => ({ target, source, readOnly: true, kind: 'dir' })),
       { target: '/etc/hosts', source: path.join(etc, 'hosts'), readOnly: false, kind: 'file' },
       { target: '/etc/passwd', source: path.join(etc, 'passwd'), readOnly: true, kind: 'file' },
       { target: '/etc/group', source: path.join(etc, 'group'), readOnly: true, kind: 'file' },

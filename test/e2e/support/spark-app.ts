@@ -15,24 +15,34 @@ export interface ProcessNode {
   readonly api: KubeApi;
   readonly kubelet: ProcessKubelet;
   readonly dists: Record<string, SparkDistribution>;
-  /** The e2e jobs jar compiled against each version. */
+  /**
+   * The e2e jobs jar compiled against each version, as a path inside the image (where pods see it:
+   * a host path could be hidden by the pod's own /tmp).
+   */
   readonly jobsJars: Record<string, string>;
 }
+
+/** Where the images carry the e2e jobs jars, as an application image would carry its jar. */
+const IMAGE_JOBS_FOLDER = '/opt/sparkplane-e2e/jobs';
 
 /** Installs (once) the Spark versions and the jobs jar, and starts the process kubelet with an image per version. */
 export async function startProcessNode(versions: readonly string[]): Promise<ProcessNode> {
   const jdk = await javaHome();
   const dists: Record<string, SparkDistribution> = {};
   const jobsJars: Record<string, string> = {};
+  let jobsFolder: string | undefined;
   for (const version of versions) {
     dists[version] = await ensureSparkHome(version);
-    jobsJars[version] = await ensureJobsJar(dists[version], { javaHome: jdk });
+    const jar = await ensureJobsJar(dists[version], { javaHome: jdk });
+    jobsFolder = path.dirname(jar);
+    jobsJars[version] = `${IMAGE_JOBS_FOLDER}/${path.basename(jar)}`;
   }
   const api = suiteKubeApi();
   const kubelet = await ProcessKubelet.start({
     api,
     javaHome: jdk,
     images: Object.fromEntries(versions.map((v) => [sparkImage(v), dists[v].sparkHome])),
+    imageFolders: jobsFolder ? { [IMAGE_JOBS_FOLDER]: jobsFolder } : {},
   });
   await waitUntil(async () => {
     const node = await api.get(`/api/v1/nodes/${kubelet.nodeName}`);
