@@ -18,7 +18,7 @@ export interface SparkDriverProps extends Omit<SparkDriverSpec, 'serviceAccountN
 
 /** Props of a `SparkApplication` construct: the core spec, with cdk8s-plus handles accepted where natural. */
 export interface SparkApplicationProps extends Omit<SparkApplicationSpec, 'name' | 'namespace' | 'driver' | 'imagePullSecrets' | 'volumes'> {
-  /** Name of the application; prefixes every object (a DNS label, at most 40 characters). @default - the construct id */
+  /** Name of the application; prefixes every object (a DNS label, at most 34 characters). @default - the construct id */
   readonly name?: string;
   /** Namespace of every object. @default - the chart's namespace, else "default" */
   readonly namespace?: string;

@@ -9,7 +9,7 @@ import { createKubeResource } from './kube-resources';
 
 /** Arguments of a `SparkApplication` component: the core spec, with Inputs for what is wired from other resources. */
 export interface SparkApplicationArgs extends Omit<SparkApplicationSpec, 'name' | 'namespace' | 'image' | 'imagePullSecrets'> {
-  /** Name of the application; prefixes every object (a DNS label, at most 40 characters). @default - the component's name */
+  /** Name of the application; prefixes every object (a DNS label, at most 34 characters). @default - the component's name */
   readonly name?: string;
   /** Namespace of every object, e.g. a Namespace resource's name. @default "default" */
   readonly namespace?: pulumi.Input<string>;

@@ -37,7 +37,6 @@ describe('SparkApplication rendering', () => {
         'spark.driver.blockManager.port': '7079',
         'spark.kubernetes.executor.podTemplateFile': '/opt/sparkplane/conf/executor-pod-template.yaml',
         'spark.kubernetes.executor.podTemplateContainerName': 'spark-executor',
-        'spark.kubernetes.executor.podNamePrefix': 'spark-pi',
         'spark.executor.instances': '2',
         'spark.kubernetes.driver.service.deleteOnTermination': 'false',
       });
@@ -86,6 +85,7 @@ describe('SparkApplication rendering', () => {
       expect(driverContainer.args).toEqual([
         'driver', '--properties-file', '/opt/sparkplane/conf/spark.properties',
         '--conf', 'spark.kubernetes.driver.pod.name=$(SPARK_DRIVER_POD_NAME)',
+        '--conf', 'spark.kubernetes.executor.podNamePrefix=$(SPARK_DRIVER_POD_NAME)',
         '--class', 'org.apache.spark.examples.SparkPi', 'local:///opt/spark/examples/jars/spark-examples.jar',
       ]);
       expect(driverContainer.env.slice(0, 2)).toEqual([

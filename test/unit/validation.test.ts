@@ -37,7 +37,7 @@ describe('SparkApplication validation', () => {
   });
 
   it.each([
-    [{ name: 'a'.repeat(41) }, 'name', /at most 40 characters/],
+    [{ name: 'a'.repeat(35) }, 'name', /at most 34 characters/],
     [{ namespace: 'Data' }, 'namespace', /lower-case/],
     [{ sparkVersion: '4.0' }, 'sparkVersion', /full Spark version like "4\.0\.2"/],
     [{ sparkVersion: '5.0.0' }, 'sparkVersion', /not supported/],

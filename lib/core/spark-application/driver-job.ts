@@ -37,6 +37,9 @@ export function driverArguments(app: ResolvedSparkApplication): string[] {
     '--properties-file', `${CONF_MOUNT_PATH}/${SPARK_PROPERTIES_FILE}`,
     // Executors are owned by this pod, so they go when it goes, and a retried driver starts clean.
     '--conf', 'spark.kubernetes.driver.pod.name=$(SPARK_DRIVER_POD_NAME)',
+    // Executor pods named after their driver pod: a retried driver's executors never collide with
+    // the finished ones of an earlier attempt, which stay (owned by that attempt's pod) until the Job goes.
+    '--conf', 'spark.kubernetes.executor.podNamePrefix=$(SPARK_DRIVER_POD_NAME)',
     ...(app.language === 'jvm' && spec.mainClass ? ['--class', spec.mainClass] : []),
     escapeArgument(spec.mainApplicationFile),
     ...(spec.arguments ?? []).map(escapeArgument),

@@ -1,8 +1,12 @@
 // Names and labels of everything one application renders, derived from its name in one place so
 // the objects that refer to each other (Service selectors, RoleBinding subjects) always agree.
 
-/** Longest application name: leaves room for the suffixes below and Spark's "-exec-<id>" pod names. */
-export const MAX_APPLICATION_NAME_LENGTH = 40;
+/**
+ * Longest application name. Executor pods are named after the driver pod that owns them
+ * (`<name>-driver-<5 random>-exec-<id>`), which keeps them unique across driver retries; Spark
+ * allows a pod name prefix of at most 47 characters, and "-driver-xxxxx" takes 13.
+ */
+export const MAX_APPLICATION_NAME_LENGTH = 34;
 
 /** The label that ties every object and pod to its application. */
 export const APPLICATION_LABEL = 'sparkplane.io/application';

@@ -34,7 +34,7 @@ export const RESERVED_SPARK_CONF_KEYS: Readonly<Record<string, string>> = {
   'spark.kubernetes.executor.limit.cores': 'executor.coreLimit',
   'spark.kubernetes.executor.podTemplateFile': 'executor (its pod customisation props)',
   'spark.kubernetes.executor.podTemplateContainerName': 'executor (its pod customisation props)',
-  'spark.kubernetes.executor.podNamePrefix': 'name',
+  'spark.kubernetes.executor.podNamePrefix': 'nothing: it is the driver pod\'s name, unique per driver attempt',
   'spark.dynamicAllocation.enabled': 'dynamicAllocation',
   'spark.dynamicAllocation.minExecutors': 'dynamicAllocation.minExecutors',
   'spark.dynamicAllocation.initialExecutors': 'dynamicAllocation.initialExecutors',
@@ -71,7 +71,6 @@ export function renderSparkProperties(app: ResolvedSparkApplication): Record<str
     'spark.kubernetes.executor.limit.cores': executor.coreLimit,
     'spark.kubernetes.executor.podTemplateFile': `${CONF_MOUNT_PATH}/${EXECUTOR_POD_TEMPLATE_FILE}`,
     'spark.kubernetes.executor.podTemplateContainerName': EXECUTOR_CONTAINER_NAME,
-    'spark.kubernetes.executor.podNamePrefix': app.name,
     // No executor claims unless the user configures on-demand ones: saves the driver a PVC list
     // per allocation round, which its Role does not grant.
     'spark.kubernetes.driver.ownPersistentVolumeClaim': 'false',

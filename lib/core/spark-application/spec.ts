@@ -107,7 +107,7 @@ export interface DynamicAllocationSpec {
 
 /** One Spark application, run by a driver under a Kubernetes Job. */
 export interface SparkApplicationSpec {
-  /** Name of the application; prefixes every object it renders (a DNS label, at most 40 characters). */
+  /** Name of the application; prefixes every object it renders (a DNS label, at most 34 characters). */
   readonly name: string;
   /** Namespace of every object. @default "default" */
   readonly namespace?: string;

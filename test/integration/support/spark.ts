@@ -71,7 +71,8 @@ export const TEST_APP_ID = 'spark-test';
 
 /**
  * Executor pod number `id`, as Spark's ExecutorPodsAllocator and BasicExecutorFeatureStep build it:
- * the executor pod template, plus the pod name `<podNamePrefix>-exec-<id>`, Spark's labels, the
+ * the executor pod template, plus the pod name `<driver pod name>-exec-<id>` (the driver's args set
+ * spark.kubernetes.executor.podNamePrefix to its own pod name), Spark's labels, the
  * application image, args, environment, CPU and memory, restartPolicy Never, and a controller owner
  * reference to the live driver pod. The ServiceAccount is left to the template (Spark sets one only
  * when spark.kubernetes.authenticate.executor.serviceAccountName is configured), so it is "default".
@@ -79,7 +80,7 @@ export const TEST_APP_ID = 'spark-test';
 export function executorPod(app: RenderedApplication, driverPod: KubeObj, id: number): KubeObj {
   const properties = app.sparkProperties;
   const pod: KubeObj = app.executorPodTemplate;
-  const prefix = properties['spark.kubernetes.executor.podNamePrefix'];
+  const prefix = driverPod.metadata.name;
   const containerName = properties['spark.kubernetes.executor.podTemplateContainerName'];
   const name = `${prefix}-exec-${id}`;
   const heapMiB = parseSparkSizeMiB(properties['spark.executor.memory'] ?? '1g')!;
