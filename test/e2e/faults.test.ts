@@ -103,3 +103,48 @@ describe('deleting a running application', () => {
     expect(node!.kubelet.logOf(namespace, driverName)).toMatch(/Invoking stop\(\) from shutdown hook|Shutdown hook called/);
   });
 });
+
+describe('a driver that crashes mid-run', () => {
+  it('is retried by its Job: a second driver pod completes the application, with executors of its own; the first attempt\'s executors stop and stay owned by its pod', async () => {
+    const namespace = await createNamespace(node!);
+    namespaces.push(namespace);
+    apply(renderSparkApplication(processNodeSpec({
+      name: 'crash',
+      namespace,
+      sparkVersion: VERSION,
+      mainClass: JOBS.sparkPi,
+      mainApplicationFile: `local://${node!.jobsJars[VERSION]}`,
+      arguments: ['50'],
+      driver: { retries: 1 },
+      executor: { instances: 2 },
+    })), { namespace });
+    const pods = () => node!.api.pods({ namespace });
+    const role = (p: any) => p.metadata.labels?.['spark-role'];
+    const ownerUid = (p: any) => p.metadata.ownerReferences?.find((o: any) => o.controller)?.uid;
+    await waitUntil(async () => (await pods()).filter((p) => role(p) === 'executor' && p.status?.phase === 'Running').length === 2, 180_000, 'two executor pods Running');
+    const first = (await pods()).find((p) => role(p) === 'driver')!;
+    const record = node!.kubelet.records().find((r) => r.namespace === namespace && r.name === first.metadata.name)!;
+    // A crash, as a lost node or an OOM kill: no shutdown hook runs, so nothing cleans up.
+    process.kill(record.pid!, 'SIGKILL');
+
+    const job = () => node!.api.get(`/apis/batch/v1/namespaces/${namespace}/jobs/crash-driver`);
+    await waitUntil(async () => (await job()).status?.succeeded === 1, 300_000, 'the Job Complete after one retry');
+    const all = await pods();
+    const drivers = all.filter((p) => role(p) === 'driver');
+    expect(drivers.map((p) => p.status.phase).sort()).toEqual(['Failed', 'Succeeded']);
+    const second = drivers.find((p) => p.metadata.uid !== first.metadata.uid)!;
+    expect(node!.kubelet.logOf(namespace, second.metadata.name)).toMatch(/^Pi is roughly 3\.1/m);
+    // The first attempt's executors: owned by the first driver pod, named after it, and stopped
+    // (they exit once their driver is gone). The second attempt created executors of its own.
+    await waitUntil(async () => (await pods()).filter((p) => ownerUid(p) === first.metadata.uid).every((p) => p.status?.phase !== 'Running' && p.status?.phase !== 'Pending'), 120_000, 'the first attempt\'s executors stopped');
+    const firstExecutors = (await pods()).filter((p) => ownerUid(p) === first.metadata.uid);
+    expect(firstExecutors.length).toBeGreaterThan(0);
+    for (const executor of firstExecutors) expect(executor.metadata.name.startsWith(`${first.metadata.name}-exec-`)).toBe(true);
+    expect(node!.kubelet.records().some((r) => r.namespace === namespace && r.name.startsWith(`${second.metadata.name}-exec-`))).toBe(true);
+
+    // Deleting the Job takes everything with it: driver pods, and through them every executor pod.
+    kubectl(['delete', 'job', 'crash-driver', '-n', namespace, '--wait=false']);
+    await waitUntil(async () => (await pods()).length === 0, 120_000, `every pod of ${namespace} gone`);
+    await expectNothingLeft();
+  });
+});
