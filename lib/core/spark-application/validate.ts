@@ -10,7 +10,9 @@ import { isSparkDuration, parseKubeQuantity, parseSparkSizeMiB } from '../quanti
 import { sparkConfKeyProblem } from '../spark/conf-keys';
 import { parseSparkVersion, sparkVersionProblem } from '../spark/spark-version';
 import { ProblemCollector } from '../validation';
-import { CONF_MOUNT_PATH, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES } from './layout';
+import {
+  CONF_MOUNT_PATH, DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES,
+} from './layout';
 import { MAX_APPLICATION_NAME_LENGTH } from './naming';
 import { applicationType } from './resolve';
 import type { SparkApplicationSpec, SparkDriverSpec, SparkExecutorSpec, SparkPodSpec } from './spec';
@@ -234,7 +236,7 @@ class SpecChecker {
     this.optional('driver.ttlSecondsAfterFinished', driver.ttlSecondsAfterFinished, (v) => (isInteger(v, 0) ? undefined : 'must be a whole number of seconds ≥ 0'));
     const ports: Array<[string, unknown]> = [['driver.port', driver.port], ['driver.blockManagerPort', driver.blockManagerPort], ['driver.uiPort', driver.uiPort]];
     const seen = new Map<number, string>();
-    const defaults: Record<string, number> = { 'driver.port': 7078, 'driver.blockManagerPort': 7079, 'driver.uiPort': 4040 };
+    const defaults: Record<string, number> = { 'driver.port': DEFAULT_DRIVER_PORT, 'driver.blockManagerPort': DEFAULT_BLOCK_MANAGER_PORT, 'driver.uiPort': DEFAULT_UI_PORT };
     for (const [path, value] of ports) {
       if (value !== undefined && !isInteger(value, 1024, 65535)) {
         this.problems.add(path, value, 'must be a port from 1024 to 65535 (the driver runs as a non-root user)');
