@@ -56,6 +56,11 @@ const project = new typescript.TypeScriptProject({
     'yaml@^2.8.0',
     // `cdk8s synth` in examples/cdk8s, run by the tests as a user would.
     'cdk8s-cli@^2.207.0',
+    // The image's program (lib/image): bundled by esbuild into the image, so the published package
+    // does not depend on them. client-node 2.x needs Node >= 22.19 (undici 8); 1.4 runs on Node 20.
+    '@kubernetes/client-node@~1.4.0',
+    'prom-client@^15.1.3',
+    'esbuild@^0.28.2',
   ],
   jestOptions: {
     jestVersion: '^29',

@@ -49,24 +49,18 @@ export function decideBatch(observed: AllocatorObservation, policy: BatchPolicy)
   return { create: Math.min(observed.expected - observed.registered, policy.batchSize, roomUnderMax, quotaRoom), reason: 'batch' };
 }
 
-/** Resource figures of one pod and of a quota's remaining room, in plain numbers (cores, bytes, count). */
-export interface ResourceAmounts {
-  /** CPU, in cores. @default - not limited */
-  readonly cpu?: number;
-  /** Memory, in bytes. @default - not limited */
-  readonly memory?: number;
-  /** Pods. @default - not limited */
-  readonly pods?: number;
-}
-
 /**
- * How many more pods of size `pod` fit in `room` (a ResourceQuota's hard limits less what is used),
- * or undefined when the quota limits none of what the pod asks for.
+ * How many more pods of footprint `pod` fit in `room` (a ResourceQuota's hard limits less what is
+ * used), both keyed by quota resource name ("pods", "requests.cpu", "limits.memory", …, in cores and
+ * bytes), or undefined when the quota limits nothing the pod asks for.
  */
-export function podsThatFit(pod: ResourceAmounts, room: ResourceAmounts): number | undefined {
-  const limits: number[] = [];
-  if (room.pods !== undefined) limits.push(Math.floor(room.pods));
-  if (room.cpu !== undefined && pod.cpu) limits.push(Math.floor(room.cpu / pod.cpu));
-  if (room.memory !== undefined && pod.memory) limits.push(Math.floor(room.memory / pod.memory));
-  return limits.length ? Math.max(0, Math.min(...limits)) : undefined;
+export function podsThatFit(pod: Readonly<Record<string, number>>, room: Readonly<Record<string, number>>): number | undefined {
+  let fit: number | undefined;
+  for (const [resource, left] of Object.entries(room)) {
+    const need = pod[resource];
+    if (!need) continue;
+    const pods = Math.max(0, Math.floor(left / need + 1e-9));
+    fit = fit === undefined ? pods : Math.min(fit, pods);
+  }
+  return fit;
 }

@@ -9,3 +9,4 @@ export * from './kube-names';
 export * from './spark/spark-version';
 export { isSparkConfKey, sparkConfKeyProblem, sparkConfKeys, type SparkConfKeyInfo } from './spark/conf-keys';
 export * from './spark-application';
+export * from './allocator';

@@ -61,10 +61,12 @@ describe('the allocator\'s batch policy', () => {
   });
 
   it('counts the pods a quota can still admit by its tightest resource', () => {
-    const pod = { cpu: 1, memory: 2 * 2 ** 30 };
-    expect(podsThatFit(pod, { cpu: 10, memory: 8 * 2 ** 30, pods: 100 })).toBe(4);
+    const pod = { 'pods': 1, 'requests.cpu': 1, 'requests.memory': 2 * 2 ** 30 };
+    expect(podsThatFit(pod, { 'requests.cpu': 10, 'requests.memory': 8 * 2 ** 30, 'pods': 100 })).toBe(4);
     expect(podsThatFit(pod, { pods: 3 })).toBe(3);
-    expect(podsThatFit(pod, { cpu: -2 })).toBe(0);
+    expect(podsThatFit(pod, { 'requests.cpu': -2 })).toBe(0);
+    expect(podsThatFit(pod, { 'limits.cpu': 1 })).toBeUndefined();
+    expect(podsThatFit({ ...pod, 'requests.cpu': 0.1 }, { 'requests.cpu': 0.3 })).toBe(3);
     expect(podsThatFit(pod, {})).toBeUndefined();
   });
 });

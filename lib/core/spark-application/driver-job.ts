@@ -11,6 +11,7 @@ import {
 import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPARK_ROLE_LABEL } from './naming';
 import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
 import { compact } from '../compact';
+import { allocatorDriverEnv, allocatorDriverMounts, allocatorInitContainers, allocatorVolumes } from '../allocator/allocator-sidecar';
 import {
   extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
   sparkContainerMounts, sparkContainerSecurityContext,
@@ -60,6 +61,7 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
       { name: 'SPARK_DRIVER_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
       // The image's entrypoint binds the driver to this address.
       { name: 'SPARK_DRIVER_BIND_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      ...(app.allocator ? allocatorDriverEnv() : []),
       ...sparkContainerEnv(driver),
     ],
     envFrom: sparkContainerEnvFrom(driver),
@@ -72,7 +74,7 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
       requests: compact({ 'cpu': cpuRequest, 'memory': memory, 'ephemeral-storage': driver.ephemeralStorage }),
       limits: compact({ 'cpu': driver.coreLimit, 'memory': memory, 'ephemeral-storage': driver.ephemeralStorage }),
     },
-    volumeMounts: sparkContainerMounts(driver, [{ name: 'spark-conf', mountPath: CONF_MOUNT_PATH, readOnly: true }]),
+    volumeMounts: sparkContainerMounts(driver, [{ name: 'spark-conf', mountPath: CONF_MOUNT_PATH, readOnly: true }, ...(app.allocator ? allocatorDriverMounts() : [])]),
     securityContext: sparkContainerSecurityContext(driver),
   });
 
@@ -104,13 +106,17 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
           restartPolicy: 'Never',
           ...podPlacementAndSecurity(driver),
           imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
-          initContainers: extraContainers(driver.initContainers, app.image),
+          initContainers: nonEmptyList([...(extraContainers(driver.initContainers, app.image) ?? []), ...(app.allocator ? allocatorInitContainers(app.allocator) : [])]),
           containers: [sparkContainer, ...(extraContainers(driver.sidecars, app.image) ?? [])],
-          volumes: [{ name: 'spark-conf', configMap: { name: app.names.configMap } }, ...scratchVolumes(), ...(spec.volumes ?? [])],
+          volumes: [{ name: 'spark-conf', configMap: { name: app.names.configMap } }, ...scratchVolumes(), ...(app.allocator ? allocatorVolumes() : []), ...(spec.volumes ?? [])],
         }),
       },
     }),
   };
+}
+
+function nonEmptyList<T>(list: T[]): T[] | undefined {
+  return list.length ? list : undefined;
 }
 
 /** SHA-256 of a text, hex. */

@@ -3,6 +3,7 @@
 import type { KubeObject } from '../kube-objects';
 import { applicationLabels } from './naming';
 import type { ResolvedSparkApplication } from './resolve';
+import { ALLOCATOR_POLICY_RULES } from '../allocator/allocator-sidecar';
 
 /** One rule of a Role. */
 export interface PolicyRule {
@@ -44,6 +45,7 @@ export function patchesPods(sparkConf: Record<string, string> = {}): boolean {
  *   spark.kubernetes.driver.ownPersistentVolumeClaim is rendered false, and go with them).
  * Services need nothing: the driver creates none in client mode, and
  * spark.kubernetes.driver.service.deleteOnTermination is rendered false.
+ * With the allocator sidecar (same pod, same ServiceAccount), see ALLOCATOR_POLICY_RULES.
  */
 export function driverPolicyRules(app: ResolvedSparkApplication): PolicyRule[] {
   const sparkConf = app.spec.sparkConf ?? {};
@@ -55,6 +57,7 @@ export function driverPolicyRules(app: ResolvedSparkApplication): PolicyRule[] {
   if (usesOnDemandClaims(sparkConf)) {
     rules.push({ apiGroups: [''], resources: ['persistentvolumeclaims'], verbs: ['create', 'delete'] });
   }
+  if (app.allocator) rules.push(...ALLOCATOR_POLICY_RULES);
   return rules;
 }
 

@@ -4,6 +4,7 @@ import { parseSparkSizeMiB } from '../quantity';
 import { defaultSparkImage, parseSparkVersion, type SparkVersion } from '../spark/spark-version';
 import { DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT } from './layout';
 import { sparkApplicationNames, type SparkApplicationNames } from './naming';
+import { resolveAllocator, type ResolvedAllocator } from '../allocator/allocator-sidecar';
 import type { SparkApplicationSpec, SparkApplicationType, SparkDriverSpec, SparkExecutorSpec } from './spec';
 
 /** The runtime the main resource needs. */
@@ -33,6 +34,8 @@ export interface ResolvedSparkApplication {
   readonly driver: SparkDriverSpec & { readonly cores: number; readonly memory: string; readonly port: number; readonly blockManagerPort: number; readonly uiPort: number };
   /** The executors, defaults applied. */
   readonly executor: SparkExecutorSpec & { readonly cores: number; readonly memory: string; readonly instances: number };
+  /** The allocator sidecar's settings, when it is on. */
+  readonly allocator: ResolvedAllocator | undefined;
 }
 
 /** The application type a spec declares or implies. */
@@ -76,6 +79,7 @@ export function resolveSparkApplication(spec: SparkApplicationSpec): ResolvedSpa
       uiPort: driver.uiPort ?? DEFAULT_UI_PORT,
     },
     executor: { ...executor, cores: executor.cores ?? 1, memory: executor.memory ?? '1g', instances: executor.instances ?? 2 },
+    allocator: spec.allocator && resolveAllocator(spec.allocator, version.line, spec.dynamicAllocation?.maxExecutors ?? executor.instances ?? 2),
   };
 }
 

@@ -2,6 +2,7 @@
 // the user's free-form sparkConf. Every key here is checked against the targeted Spark line.
 import { CONF_MOUNT_PATH, EXECUTOR_CONTAINER_NAME, EXECUTOR_POD_TEMPLATE_FILE, IN_CLUSTER_MASTER } from './layout';
 import type { ResolvedSparkApplication } from './resolve';
+import { allocatorSparkProperties, BRIDGE_CLASSPATH } from '../allocator/allocator-sidecar';
 
 /**
  * Keys that typed props own, with the prop to use instead. Setting one in sparkConf would fight
@@ -79,7 +80,10 @@ export function renderSparkProperties(app: ResolvedSparkApplication): Record<str
     'spark.kubernetes.driver.service.deleteOnTermination': 'false',
     ...executorCount(app),
     ...Object.fromEntries(Object.entries(spec.hadoopConf ?? {}).map(([key, value]) => [`spark.hadoop.${key}`, value])),
+    ...(app.allocator ? allocatorSparkProperties(app.allocator) : {}),
     ...spec.sparkConf,
+    // The bridge jar goes first on the driver's classpath, before anything the user adds.
+    ...(app.allocator ? { 'spark.driver.extraClassPath': [BRIDGE_CLASSPATH, spec.sparkConf?.['spark.driver.extraClassPath']].filter(Boolean).join(':') } : {}),
   };
   return Object.fromEntries(
     Object.entries(properties)

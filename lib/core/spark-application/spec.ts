@@ -1,6 +1,7 @@
 // The SparkApplication spec: everything a user states about one Spark application. Both front ends
 // take these props (with their own handles added) and hand them to the core unchanged.
 import type { KubeAffinity, KubeContainer, KubeSecurityContext, KubeToleration, KubeVolume, KubeVolumeMount } from '../kube-objects';
+import type { AllocatorSpec } from '../allocator/allocator-spec';
 import type { PodSecurityLevel } from '../pod-security';
 
 /** The language of the application's main resource. */
@@ -133,6 +134,12 @@ export interface SparkApplicationSpec {
   readonly executor?: SparkExecutorSpec;
   /** Scale executors with the load (shuffle tracking keeps shuffle data alive). @default - a fixed `executor.instances` */
   readonly dynamicAllocation?: DynamicAllocationSpec;
+  /**
+   * Let the sparkplane allocator sidecar create the executor pods Spark asks for: in batches, within
+   * the namespace's ResourceQuota, replacing pods stuck Pending (docs/allocator-design.md).
+   * @default - Spark's own allocator creates them
+   */
+  readonly allocator?: AllocatorSpec;
   /** Volumes that the driver and executors may mount (`volumeMounts`). @default - none */
   readonly volumes?: readonly KubeVolume[];
   /** Spark configuration; every key is checked against the keys of `sparkVersion`. @default - none */

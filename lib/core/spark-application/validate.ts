@@ -10,6 +10,8 @@ import { isSparkDuration, parseKubeQuantity, parseSparkSizeMiB } from '../quanti
 import { sparkConfKeyProblem } from '../spark/conf-keys';
 import { parseSparkVersion, sparkVersionProblem } from '../spark/spark-version';
 import { ProblemCollector } from '../validation';
+import { allocatorProblems, BRIDGE_VOLUME_NAME } from '../allocator/allocator-sidecar';
+import { ALLOCATOR_URL_ENV } from '../allocator/protocol';
 import {
   CONF_MOUNT_PATH, DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES,
 } from './layout';
@@ -22,8 +24,8 @@ const APPLICATION_TYPES = ['Java', 'Scala', 'Python', 'R'];
 const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'];
 const VOLUME_SOURCES = ['configMap', 'secret', 'persistentVolumeClaim', 'emptyDir', 'hostPath'];
-const RESERVED_VOLUME_NAMES = ['spark-conf', ...SCRATCH_VOLUMES.map((v) => v.name)];
-const RESERVED_ENV = ['SPARK_DRIVER_POD_NAME', 'SPARK_DRIVER_BIND_ADDRESS'];
+const RESERVED_VOLUME_NAMES = ['spark-conf', BRIDGE_VOLUME_NAME, ...SCRATCH_VOLUMES.map((v) => v.name)];
+const RESERVED_ENV = ['SPARK_DRIVER_POD_NAME', 'SPARK_DRIVER_BIND_ADDRESS', ALLOCATOR_URL_ENV];
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 /** Like isRecord, without narrowing: for values the spec already types. */
@@ -71,6 +73,7 @@ class SpecChecker {
     this.checkDriver(spec.driver);
     this.checkExecutorCount(spec.executor, spec.dynamicAllocation);
     this.checkSparkConf();
+    if (spec.allocator !== undefined) allocatorProblems(spec.allocator, isRecord(spec.sparkConf) ? (spec.sparkConf as Record<string, string>) : undefined, problems);
   }
 
   private checkMainResource(): void {

@@ -1,0 +1,59 @@
+// The entrypoint of the sparkplane image: one program, one subcommand per component that runs in
+// the cluster. Bundled by esbuild into /opt/sparkplane/app/sparkplane.js (images/README.md).
+import * as fs from 'fs';
+import * as path from 'path';
+import { ALLOCATOR_BRIDGE_IMAGE_DIR, ALLOCATOR_BRIDGE_JAR } from '../core/allocator/protocol';
+import { AllocatorConfigError } from '../allocator/config';
+import { runAllocatorSidecar } from '../allocator/sidecar';
+import { version } from '../../package.json';
+
+const USAGE = `usage: sparkplane <command>
+  allocator               run the executor allocator sidecar (settings from SPARKPLANE_* variables)
+  install-bridge <dir>    copy the allocator's JVM bridge jar into <dir> (an init container's job)
+  --version               print the version`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'allocator': {
+      const running = await runAllocatorSidecar(process.env);
+      await new Promise<void>((resolve) => {
+        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+      });
+      await running.close();
+      return 0;
+    }
+    case 'install-bridge':
+      return installBridge(args[0]);
+    case '--version':
+    case 'version':
+      process.stdout.write(`sparkplane ${version}\n`);
+      return 0;
+    default:
+      process.stderr.write(`${command === undefined ? '' : `unknown command ${JSON.stringify(command)}\n`}${USAGE}\n`);
+      return 2;
+  }
+}
+
+/** Copies the bridge jar into `target`, atomically: the driver never sees half a jar. */
+function installBridge(target: string | undefined): number {
+  if (!target) {
+    process.stderr.write(`install-bridge needs a target folder, e.g. install-bridge /opt/sparkplane/driver-classpath\n`);
+    return 2;
+  }
+  const source = process.env.SPARKPLANE_BRIDGE_JAR ?? path.join(ALLOCATOR_BRIDGE_IMAGE_DIR, ALLOCATOR_BRIDGE_JAR);
+  const temporary = path.join(target, `.${ALLOCATOR_BRIDGE_JAR}.${process.pid}`);
+  fs.copyFileSync(source, temporary);
+  fs.renameSync(temporary, path.join(target, ALLOCATOR_BRIDGE_JAR));
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', component: 'install-bridge', msg: 'bridge jar installed', target })}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const problems = error instanceof AllocatorConfigError ? error.problems : undefined;
+    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: error instanceof Error ? error.message : String(error), problems })}\n`);
+    process.exit(error instanceof AllocatorConfigError ? 2 : 1);
+  },
+);
