@@ -60,7 +60,11 @@ const project = new typescript.TypeScriptProject({
     // does not depend on them. client-node 2.x needs Node >= 22.19 (undici 8); 1.4 runs on Node 20.
     '@kubernetes/client-node@~1.4.0',
     'prom-client@^15.1.3',
-    'esbuild@^0.28.2',
+    // Pinned exactly: the image's bundle bytes (and so its digest) depend on esbuild's output.
+    'esbuild@0.28.2',
+    // node-fetch 2 (client-node's HTTP) requires Node's deprecated punycode module; the bundle
+    // aliases it to this package so the sidecar starts without a deprecation warning.
+    'punycode@^2.3.1',
   ],
   jestOptions: {
     jestVersion: '^29',
@@ -189,6 +193,14 @@ project.addTask('bench', {
   description: 'Render 1,000 distinct applications through the core and both front ends; print figures',
   exec: 'tsx bench/render.bench.ts',
 });
+
+// The project's container image (images/README.md): without a container engine as an OCI archive,
+// or with one through docker/podman/buildah.
+project.addTask('image', {
+  description: 'Build the sparkplane image as an OCI archive (.cache/image/sparkplane-oci.tar), no container engine needed',
+  exec: 'scripts/allocator-bridge/build && scripts/image/build-oci',
+});
+project.addTask('image:docker', { description: 'Build the sparkplane image with docker, podman or buildah', exec: 'scripts/image/build-docker' });
 
 project.addTask('example', {
   description: 'Synthesize the main example (SparkPi with cdk8s) and print the manifests',

@@ -8,6 +8,7 @@
 // plus the creations in flight and the mint requests the bridge has not answered yet. A restarted
 // sidecar relists and knows everything that exists; a create whose answer was lost is retried with
 // the same pod name, so it can end in 409 AlreadyExists but never in a second pod.
+import { randomBytes } from 'crypto';
 import {
   ALLOCATOR_PROTOCOL_VERSION,
   SYNC_HOLD_MS,
@@ -87,6 +88,8 @@ export class ExecutorAllocator {
   private podsSynced = false;
   private lastCreateRoundAt = Number.NEGATIVE_INFINITY;
   private mintCounter = 0;
+  /** Request IDs start with it: a restarted sidecar's requests never look like ones the bridge already answered. */
+  private readonly instance = randomBytes(4).toString('hex');
   private roundQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -151,7 +154,7 @@ export class ExecutorAllocator {
     for (const [rp, profile] of Object.entries(sync.profiles ?? {})) {
       this.footprints.set(Number(rp), quotaFootprint({ ...profile.pod, spec: { ...(profile.pod.spec as object), containers: [profile.container] } }));
     }
-    for (const minted of sync.minted ?? []) this.acceptMinted(minted);
+    this.acceptMinted(sync.minted ?? []);
     if (changed || sync.minted?.length) this.scheduleRound();
     if (!this.hasUnsentMint()) await this.waitForNews(SYNC_HOLD_MS);
     return this.syncReply();
@@ -164,16 +167,22 @@ export class ExecutorAllocator {
     this.log.info('bridge stopped the allocator');
   }
 
-  private acceptMinted(minted: MintedExecutor): void {
-    const open = this.openMints.get(minted.request);
-    if (!open) {
-      this.log.debug('minted pod for a closed request: its executor ID is left unused', { executorId: minted.executorId });
-      return;
+  /** Creates the pods minted for open requests; a request is answered whole, in one sync. */
+  private acceptMinted(minted: readonly MintedExecutor[]): void {
+    const answered = new Set<string>();
+    for (const executor of minted) {
+      const open = this.openMints.get(executor.request);
+      if (!open) {
+        this.log.debug('minted pod for a closed request: its executor ID is left unused', { executorId: executor.executorId });
+        continue;
+      }
+      if (!answered.has(executor.request)) {
+        answered.add(executor.request);
+        this.metrics.mintSeconds.observe((this.now() - open.openedAt) / 1000);
+      }
+      void this.createExecutor(executor);
     }
-    // A request is answered in one sync: every pod of it arrives together.
-    this.openMints.delete(minted.request);
-    this.metrics.mintSeconds.observe((this.now() - open.openedAt) / 1000);
-    void this.createExecutor(minted);
+    for (const request of answered) this.openMints.delete(request);
   }
 
   private hasUnsentMint(): boolean {
@@ -319,8 +328,9 @@ export class ExecutorAllocator {
     const profiles = new Set([...bridge.targets.keys(), ...byProfile.keys()]);
     const count = (rp: number) => {
       const live = byProfile.get(rp) ?? [];
+      // A pod whose create is still in flight may already be known from the watch: count it once.
       let creating = 0;
-      for (const profile of this.creating.values()) if (profile === rp) creating++;
+      for (const [name, profile] of this.creating) if (profile === rp && !this.pods.has(name)) creating++;
       let minting = 0;
       for (const mint of this.openMints.values()) if (mint.resourceProfileId === rp) minting += mint.count;
       const unregistered = live.filter((pod) => !bridge.registered.has(pod.executorId));
@@ -364,7 +374,7 @@ export class ExecutorAllocator {
       const pendingPastDeadline = c.unregistered.filter((pod) => pod.phase === 'Pending' && now - pod.createdAt > config.pendingDeadlineMs).length;
       const footprint = this.footprints.get(rp);
       const room = this.quotaBlocked ? 0 : footprint && this.quotas.size ? quotaRoom([...this.quotas.values()], footprint) : undefined;
-      const inFlight = this.creating.size + [...this.openMints.values()].reduce((sum, m) => sum + m.count, 0);
+      const inFlight = [...this.creating.keys()].filter((name) => !this.pods.has(name)).length + [...this.openMints.values()].reduce((sum, m) => sum + m.count, 0);
       const decision = decideBatch(
         { expected, requested: c.requested, registered, pending: c.starting, pendingPastDeadline, quotaRoom: room === undefined ? undefined : room - inFlight },
         { batchSize: config.batchSize, maxExecutors: config.maxExecutors - (totalRequested - c.requested) },
@@ -376,7 +386,7 @@ export class ExecutorAllocator {
         nextWake = Math.min(nextWake, pacedUntil);
         continue;
       }
-      const request = `r${++this.mintCounter}`;
+      const request = `${this.instance}.${++this.mintCounter}`;
       this.openMints.set(request, { request, resourceProfileId: rp, count: create, openedAt: now, sentAt: 0 });
       totalRequested += create;
       totalPending += create;

@@ -1,9 +1,9 @@
-// The image's program (lib/image/main.ts) bundled as the image bundles it (esbuild, one CommonJS
-// file for Node), so tests and benchmarks run exactly the entrypoint the image runs, as a process.
+// The image's program (lib/image/main.ts) bundled as the image bundles it (scripts/image/bundle.ts), so tests and benchmarks run exactly the entrypoint the image runs, as a process.
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { buildSync } from 'esbuild';
+import { imageBundleOptions } from '../../scripts/image/bundle';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const IMAGE_PROGRAM_ENTRY = path.join(REPO_ROOT, 'lib', 'image', 'main.ts');
@@ -12,7 +12,8 @@ export const IMAGE_PROGRAM_BUNDLE = path.join(REPO_ROOT, '.cache', 'image-progra
 /** Bundles the image's program (about a second) and returns the bundle's path. */
 export function bundleImageProgram(outfile = IMAGE_PROGRAM_BUNDLE): string {
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
-  buildSync({ entryPoints: [IMAGE_PROGRAM_ENTRY], bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, outfile, logLevel: 'error' });
+  // The image's own bundle options, for the Node that runs the tests.
+  buildSync({ ...imageBundleOptions(IMAGE_PROGRAM_ENTRY, `node${process.versions.node.split('.')[0]}`), outfile });
   return outfile;
 }
 

@@ -54,7 +54,7 @@ export type KubeJson = Record<string, unknown>;
 
 /** Executor pods the bridge minted for one mint request of the sidecar. */
 export interface MintedExecutor {
-  /** The mint request this answers. */
+  /** The mint request this answers (IDs are unique across sidecar restarts: "<sidecar instance>.<n>"). */
   readonly request: string;
   /** Executor ID, unique for the driver JVM; it names the pod `<podNamePrefix>-exec-<id>`. */
   readonly executorId: string;

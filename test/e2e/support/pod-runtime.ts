@@ -271,3 +271,79 @@ export function podStartScript(spec: PodProcessSpec): string {
   ];
   return lines.join('\n') + '\n';
 }
+
+/** How a container of a rootfs image runs: a PodProcessSpec whose mounts are made under the image's root. */
+export interface RootfsProcessSpec extends PodProcessSpec {
+  /** The image's unpacked root filesystem on the host: the read-only lower layer of the container's root. */
+  readonly rootfs: string;
+}
+
+/**
+ * The script `unshare -m -u --propagation private` runs for a container of a rootfs image: in the
+ * container's own mount namespace, an overlay whose lower layer is the image's root filesystem and
+ * whose upper layer is a tmpfs (the container's writes are its own and go when it exits, as a
+ * container's writable layer does), with /proc, a minimal /dev (null, zero, full, random, urandom,
+ * tty, shm), /sys read-only, then every mount at its path inside that root (paths resolved inside
+ * the root: an image's absolute symlinks never lead out of it). Then it changes root into it
+ * (`unshare --root`) and execs the container command as the pod's user, without privileges (only
+ * CAP_SYS_CHROOT is kept, ambient, for that chroot), dying with its parent (the kubelet). The
+ * command is looked up in the image, with the container's PATH.
+ */
+export function rootfsStartScript(spec: RootfsProcessSpec): string {
+  const mounts = [...spec.mounts].sort((a, b) => a.target.split('/').length - b.target.split('/').length);
+  const groups = [...new Set(spec.groups)].join(',');
+  const lines = [
+    '#!/usr/bin/env bash',
+    '# Written by the sparkplane e2e process kubelet: the container\'s root (the image under a throw-away overlay), its mounts, then the container.',
+    'set -euo pipefail',
+    'die() { echo "process-kubelet: $*" >&2; exit 125; }',
+    '# The host path of path $2 inside root $1, following symlinks as the container would see them.',
+    'inroot() {',
+    '  local root="$1" rest="${2#/}" cur="" part link hops=0',
+    '  while [ -n "$rest" ]; do',
+    '    part="${rest%%/*}"',
+    '    if [ "$part" = "$rest" ]; then rest=""; else rest="${rest#*/}"; fi',
+    '    case "$part" in ""|.) continue ;; ..) cur="${cur%/*}"; continue ;; esac',
+    '    if [ -L "$root$cur/$part" ]; then',
+    '      hops=$((hops + 1)); [ "$hops" -le 40 ] || die "too many symbolic links in $2"',
+    '      link="$(readlink "$root$cur/$part")"',
+    '      case "$link" in /*) cur="" ;; esac',
+    '      rest="${link#/}${rest:+/$rest}"',
+    '    else',
+    '      cur="$cur/$part"',
+    '    fi',
+    '  done',
+    '  printf "%s\\n" "$root$cur"',
+    '}',
+    'mnt() { # source target ro|rw dir|file',
+    '  local t',
+    '  t="$(inroot "$root" "$2")"',
+    '  if [ "$4" = dir ]; then mkdir -p "$t"; else mkdir -p "$(dirname "$t")"; [ -e "$t" ] || : >"$t"; fi',
+    '  mount --bind "$1" "$t" || die "cannot bind $1 at $2"',
+    '  if [ "$3" = ro ]; then mount -o remount,bind,ro "$t"; fi',
+    '}',
+    `lower=${shellQuote(spec.rootfs)}`,
+    `top=${shellQuote(spec.scratchDir)}/root`,
+    '[ -d "$lower" ] || die "no image root filesystem at $lower"',
+    'case "$lower" in *,* | *:*) die "the image root filesystem path must not hold , or : (overlay options)" ;; esac',
+    'mkdir -p "$top" && mount -t tmpfs -o mode=0755 tmpfs "$top"',
+    'mkdir "$top/upper" "$top/work" "$top/root"',
+    'mount -t overlay overlay -o "lowerdir=$lower,upperdir=$top/upper,workdir=$top/work" "$top/root" || die "cannot mount the image root filesystem"',
+    'root="$top/root"',
+    'mkdir -p "$root/proc" "$root/dev" "$root/sys" "$root/etc"',
+    'mount -t proc -o nosuid,nodev,noexec proc "$root/proc"',
+    'mount -t tmpfs -o mode=0755,nosuid tmpfs "$root/dev"',
+    'for d in null zero full random urandom tty; do : >"$root/dev/$d"; mount --bind "/dev/$d" "$root/dev/$d"; done',
+    'mkdir "$root/dev/shm" "$root/dev/pts" && mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$root/dev/shm"',
+    'ln -s /proc/self/fd "$root/dev/fd" && ln -s /proc/self/fd/0 "$root/dev/stdin" && ln -s /proc/self/fd/1 "$root/dev/stdout" && ln -s /proc/self/fd/2 "$root/dev/stderr"',
+    'if mount --rbind /sys "$root/sys"; then mount -o remount,bind,ro "$root/sys" || true; fi',
+    ...mounts.map((m) => `mnt ${shellQuote(m.source)} ${shellQuote(m.target)} ${m.readOnly ? 'ro' : 'rw'} ${m.kind}`),
+    `mkdir -p "$(inroot "$root" ${shellQuote(spec.workingDir)})"`,
+    ...(spec.readOnlyRootFilesystem ? ['mount -o remount,bind,ro "$root" || die "cannot make / read-only"'] : []),
+    `hostname ${shellQuote(spec.hostname)}`,
+    // chroot(".") from inside: the path to the root may not be searchable by the pod's user.
+    'cd "$root"',
+    `exec setpriv --reuid=${spec.uid} --regid=${spec.gid} --groups=${groups} --no-new-privs --inh-caps=-all,+sys_chroot --ambient-caps=-all,+sys_chroot --bounding-set=-all,+sys_chroot --pdeathsig=KILL -- unshare --root=. --wd=${shellQuote(spec.workingDir)} -- "$@"`,
+  ];
+  return lines.join('\n') + '\n';
+}

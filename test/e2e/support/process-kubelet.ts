@@ -6,27 +6,46 @@
 // annotated for KWOK, so KWOK leaves it and its pods alone), keeps it Ready (status conditions and a
 // Lease renewed in kube-node-lease, so the node lifecycle controller lifts the not-ready taint and
 // never marks it NotReady), and polls the pods bound to it. For each pod it does what a kubelet does
-// before starting a container: volumes (emptyDir, configMap, secret, downwardAPI, projected with the
-// service-account token from the TokenRequest API), environment (fieldRef, secret/configMap keys,
-// envFrom, $(VAR) expansion, `$$` escapes), then runs the container in its own mount and UTS
-// namespace (`unshare -m -u`): volumes bind-mounted at their mountPaths, the image's files
-// (SPARK_HOME at /opt/spark, its entrypoint at /opt/entrypoint.sh), a pod /etc/hosts, the pod's
-// user (runAsUser, fsGroup) without privileges, and readOnlyRootFilesystem honoured. Pods see one
+// before starting its containers: volumes (emptyDir, configMap, secret, downwardAPI, projected with
+// the service-account token from the TokenRequest API; one set per pod, shared by its containers)
+// and a pod /etc/hosts; then, per container, the environment (fieldRef, secret/configMap keys,
+// envFrom, $(VAR) expansion, `$$` escapes) and a process in its own mount and UTS namespace
+// (`unshare -m -u`): volumes bind-mounted at their mountPaths, the image's files, the pod's user
+// (runAsUser, fsGroup) without privileges, and readOnlyRootFilesystem honoured. Pods see one
 // network: the machine's loopback, so every pod IP is 127.0.0.1 and Service names resolve there.
 //
-// The image `apache/spark:<version>` is the Spark distribution of that version (see spark-home.ts)
-// with scripts/e2e/spark-entrypoint.sh as ENTRYPOINT and /opt/spark/work-dir as WORKDIR, user 185.
+// Containers run as Kubernetes runs them (v1.36): init containers one after the other, each to
+// exit 0 before the next starts (one that fails fails the pod under restartPolicy Never, and is
+// restarted with back-off under OnFailure/Always); native sidecars (init containers with
+// restartPolicy Always) started in order, the next container starting once the sidecar is started
+// (its startupProbe passed, if it has one), restarted whenever they exit while the pod runs, and
+// stopped (SIGTERM) in reverse order after the regular containers have exited; then the regular
+// containers together, restarted according to the pod's restartPolicy (back-off 0 s, 10 s, 20 s, …
+// 300 s). Startup, readiness and liveness probes (httpGet, tcpSocket, exec) set `started`/`ready` or
+// restart the container. The phase follows the kubelet's rules (sidecars do not count; no terminal
+// phase while any container still runs), and initContainerStatuses/containerStatuses report every
+// container's state, lastState, ready, started and restartCount.
 //
-// Status: Running (podIP 127.0.0.1, container running and ready) once the process starts; Succeeded
-// or Failed with the exit code when it ends. A pod being deleted gets SIGTERM, SIGKILL after its
-// grace period, and is then removed (delete with gracePeriodSeconds 0), as the kubelet does.
-// Container logs go to files (.cache/e2e/logs/<run>/<ns>_<pod>_<container>.log) and are served to
-// the API server, so `kubectl logs` works. stop() kills every process and removes the node. Should
-// the test process die without stop(), the pod processes die with it (PR_SET_PDEATHSIG) and a
-// detached watchdog removes the node, its pods and the tests' namespaces from the API server.
+// Images, by name (`options.images`):
+// - `apache/spark:<version>`: a Spark distribution of that version (see spark-home.ts) at
+//   /opt/spark, scripts/e2e/spark-entrypoint.sh as ENTRYPOINT at /opt/entrypoint.sh,
+//   /opt/spark/work-dir as WORKDIR, user 185 — on the machine's own root filesystem.
+// - a rootfs image (`{ rootfs, config }`): an unpacked image root filesystem and its OCI config
+//   (Entrypoint, Cmd, Env, User, WorkingDir). The container runs with that folder as its root,
+//   under a throw-away overlay (writes go to a tmpfs that is gone when the container exits), with
+//   its own /proc, a minimal /dev, and the volumes, /etc/hosts and /etc/hostname mounted in it.
+//
+// A pod being deleted gets its regular containers stopped (SIGTERM, SIGKILL after the grace period),
+// then its sidecars in reverse order, and is then removed (delete with gracePeriodSeconds 0), as the
+// kubelet does. Container logs go to files (.cache/e2e/logs/<run>/<ns>_<pod>_<container>.log) and
+// are served to the API server, so `kubectl logs [-c container]` works. stop() kills every process
+// and removes the node. Should the test process die without stop(), the pod processes die with it
+// (PR_SET_PDEATHSIG) and a detached watchdog removes the node, its pods and the tests' namespaces
+// from the API server.
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as fs from 'fs';
+import * as http from 'http';
 import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
@@ -34,7 +53,9 @@ import * as path from 'path';
 import * as tls from 'tls';
 import type { KubeObj } from '../../integration/support/kube';
 import { KubeApi, KubeApiError } from './kube-api';
-import { containerEnv, expandKubeVars, hostsFile, parseQuantity, podField, podStartScript, POD_IP, type KeyReader, type PodMount } from './pod-runtime';
+import {
+  containerEnv, expandKubeVars, hostsFile, parseQuantity, podField, podStartScript, POD_IP, rootfsStartScript, type KeyReader, type PodMount,
+} from './pod-runtime';
 import { REPO_ROOT, run } from './run';
 
 export const PROCESS_NODE_NAME = 'sparkplane-process-node';
@@ -48,16 +69,52 @@ export const E2E_CACHE = path.join(REPO_ROOT, '.cache', 'e2e');
 const IMAGE_USER = 185;
 const IMAGE_WORKDIR = '/opt/spark/work-dir';
 const IMAGE_SPARK_HOME = '/opt/spark';
+/** The PATH container runtimes set when the image sets none. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** What a rootfs image's OCI config says about how its containers run (the `config` object of an OCI image config). */
+export interface OciImageConfig {
+  readonly Entrypoint?: readonly string[] | null;
+  readonly Cmd?: readonly string[] | null;
+  /** `NAME=value` entries. */
+  readonly Env?: readonly string[] | null;
+  /** `uid`, `uid:gid`, `name` or `name:group` (names looked up in the rootfs' /etc/passwd and /etc/group). @default root */
+  readonly User?: string;
+  /** @default / */
+  readonly WorkingDir?: string;
+}
+
+/** An image given as an unpacked root filesystem and its OCI config. */
+export interface RootfsImage {
+  /** The folder holding the image's root filesystem (read only: containers write to an overlay). */
+  readonly rootfs: string;
+  /** @default {} (no Entrypoint/Cmd: pods must give a command; user root; working directory /) */
+  readonly config?: OciImageConfig;
+}
+
+/**
+ * The OCI config of an image from its config JSON: an OCI image config (`{ config: { Entrypoint, … } }`,
+ * what `skopeo`/`umoci` unpack as `config.json` or the blob the manifest names), or the bare `config` object.
+ */
+export function readOciImageConfig(file: string): OciImageConfig {
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const config = json.config && typeof json.config === 'object' && !Array.isArray(json.config) ? json.config : json;
+  return { Entrypoint: config.Entrypoint, Cmd: config.Cmd, Env: config.Env, User: config.User, WorkingDir: config.WorkingDir };
+}
 
 export interface ProcessKubeletOptions {
   readonly api: KubeApi;
-  /** Image name → SPARK_HOME on this machine, e.g. { 'apache/spark:4.0.5': '/…/pyspark-4.0.5/pyspark' }. */
-  readonly images: Readonly<Record<string, string>>;
-  /** The JDK the images use. */
+  /**
+   * Image name → what it is on this machine: a string is the SPARK_HOME of an `apache/spark:<v>`
+   * image (e.g. { 'apache/spark:4.0.5': '/…/pyspark-4.0.5/pyspark' }); a RootfsImage is an
+   * unpacked image (e.g. { 'sparkplane:dev': { rootfs: '/…/.cache/image/rootfs', config: {…} } }).
+   */
+  readonly images: Readonly<Record<string, string | RootfsImage>>;
+  /** The JDK the apache/spark images use. */
   readonly javaHome: string;
   /**
-   * Extra folders every image holds, by path in the image, e.g. the application jars a real image
-   * would carry at /opt/…; pods refer to them with local:// URIs. @default - none
+   * Extra folders every apache/spark image holds, by path in the image, e.g. the application jars a
+   * real image would carry at /opt/…; pods refer to them with local:// URIs. @default - none
    */
   readonly imageFolders?: Readonly<Record<string, string>>;
   /** @default sparkplane-process-node */
@@ -66,22 +123,31 @@ export interface ProcessKubeletOptions {
   readonly logDir?: string;
   /** How often the pods bound to the node are listed. @default 250 ms */
   readonly pollIntervalMs?: number;
+  /**
+   * Forward 127.0.0.1:443 to the API server, which pods reach as kubernetes.default.svc:443. Off
+   * only for tests whose pods never call the API server (then two kubelets can run at once).
+   * @default true
+   */
+  readonly forwardApiServer?: boolean;
   /** Called with each line the kubelet logs (also written to <logDir>/kubelet.log). */
   readonly onLog?: (line: string) => void;
 }
 
-/** One pod this kubelet ran (or tried to). */
-export interface PodRecord {
-  readonly namespace: string;
+/** What a container of a pod is to the kubelet. */
+export type ContainerKind = 'init' | 'sidecar' | 'regular';
+
+/** One container of a pod this kubelet ran (its latest run, when it was restarted). */
+export interface ContainerRecord {
   readonly name: string;
-  readonly uid: string;
-  /** The pod's spark-role label ("driver", "executor"), if any. */
-  readonly role?: string;
+  /** `sidecar`: an init container with restartPolicy Always. */
+  readonly kind: ContainerKind;
   readonly logFile: string;
   pid?: number;
   startedAt?: Date;
   finishedAt?: Date;
+  /** Of the last run that ended. */
   exitCode?: number;
+  restartCount: number;
   /** Why it could not start, when it could not. */
   waitingReason?: string;
   /** Highest resident set size sampled, in bytes. */
@@ -90,31 +156,154 @@ export interface PodRecord {
   memoryLimitBytes?: number;
 }
 
+/**
+ * One pod this kubelet ran (or tried to). The fields other than `containers` are those of its main
+ * container (`spec.containers[0]`).
+ */
+export interface PodRecord {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  /** The pod's spark-role label ("driver", "executor"), if any. */
+  readonly role?: string;
+  readonly logFile: string;
+  readonly pid?: number;
+  readonly startedAt?: Date;
+  readonly finishedAt?: Date;
+  readonly exitCode?: number;
+  /** Why it (its main container, or the pod) could not start, when it could not. */
+  readonly waitingReason?: string;
+  /** Highest resident set size sampled, in bytes. */
+  readonly peakRssBytes: number;
+  /** The container's memory limit in bytes, if it has one. */
+  readonly memoryLimitBytes?: number;
+  /** Init containers (sidecars among them) in order, then the regular containers. */
+  readonly containers: readonly ContainerRecord[];
+}
+
 /** Figures sampled while pods ran. */
 export interface KubeletStats {
-  /** Most processes alive at once. */
+  /** Most container processes alive at once. */
   peakProcesses: number;
-  /** Most processes with a role alive at once, by role. */
+  /** Most pods with a role and a process alive at once, by role. */
   peakByRole: Record<string, number>;
-  /** Highest sum of the resident set sizes of all pod processes, in bytes. */
+  /** Highest sum of the resident set sizes of all container processes, in bytes. */
   peakRssBytes: number;
+}
+
+type Terminated = {
+  exitCode: number; signal?: number; reason: string; message?: string; startedAt: string; finishedAt: string; containerID: string;
+};
+
+interface ContainerRuntime {
+  readonly name: string;
+  readonly kind: ContainerKind;
+  readonly spec: any;
+  readonly record: ContainerRecord;
+  /** Its files on the host: start script, scratch space. */
+  readonly dir: string;
+  child?: ChildProcess;
+  exited?: Promise<void>;
+  /** Being prepared and spawned. */
+  starting: boolean;
+  /** Its process is alive. */
+  running: boolean;
+  /** Running and its startupProbe (if any) has passed. */
+  started: boolean;
+  /** Has been started (startup probe passed) at least once: a sidecar that has no longer blocks the containers after it. */
+  everStarted: boolean;
+  ready: boolean;
+  /** Runs so far. */
+  runs: number;
+  /** Bumped at each start and exit: probes of an earlier run stop. */
+  generation: number;
+  terminations: Terminated[];
+  waiting?: { reason: string; message?: string };
+  /** Init container: exited 0. Regular container: exited for good (not to be restarted). */
+  done: boolean;
+  /** Init container: failed under restartPolicy Never (fails the pod). */
+  failed: boolean;
+  restartAt?: number;
+  backoffMs: number;
+  retryAt?: number;
+  terminating: boolean;
+  killTimer?: NodeJS.Timeout;
+  /** How it runs, for exec probes. */
+  identity?: { uid: number; gid: number; env: Record<string, string> };
+}
+
+interface PreparedPod {
+  readonly volumeDirs: Map<string, { dir: string; readOnly: boolean }>;
+  readonly etcDir: string;
+  readonly hostname: string;
+  readonly fsGroup?: number;
 }
 
 interface PodRuntime {
   record: PodRecord;
   pod: KubeObj;
-  containerName: string;
-  image: string;
-  child?: ChildProcess;
-  exited?: Promise<void>;
-  terminating: boolean;
-  killTimer?: NodeJS.Timeout;
+  podDir: string;
+  containers: ContainerRuntime[];
+  main: ContainerRuntime;
+  startTime: Date;
+  prepared?: PreparedPod;
+  preparing: boolean;
+  /** Why the pod's volumes or files could not be made yet. */
+  waiting?: { reason: string; message: string };
+  retryAt?: number;
+  /** All init containers completed (sidecars started): the regular containers may run. Sticky. */
+  initialized: boolean;
+  /** Stopping every container: deleted, gone, completed, failed, or the kubelet stops. */
+  shutdown?: { deadline: number; why: string; graceSeconds: number };
+  /** Every container stopped after shutdown: the final status follows. */
+  finalized: boolean;
+  finalizedPromise: Promise<void>;
+  resolveFinalized: () => void;
   statusPosted: boolean;
   deleteSent: boolean;
-  retryAt?: number;
-  podDir: string;
+  /** Gone from the API server: nothing to post. */
+  gone: boolean;
+  phase: string;
+  conditions: Map<string, { status: string; time: string }>;
+  posting: Promise<void>;
+  postQueued?: Promise<void>;
 }
 
+/** What a container runs: its command, environment, user and the script that isolates it. */
+interface PreparedContainer {
+  readonly argv: string[];
+  readonly env: Record<string, string>;
+  readonly script: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** The least time a container gets between SIGTERM and SIGKILL (the kubelet's minimumGracePeriodInSeconds), unless the grace period is 0. */
+const MIN_GRACE_MS = 2000;
+
+/** A pod's record: the main container's figures, read through to its container record. */
+function podRecord(
+  namespace: string, name: string, uid: string, role: string | undefined, main: ContainerRecord, containers: ContainerRecord[], podWaiting: () => { reason: string; message: string } | undefined,
+): PodRecord {
+  return {
+    namespace,
+    name,
+    uid,
+    role,
+    logFile: main.logFile,
+    containers,
+    get pid() { return main.pid; },
+    get startedAt() { return main.startedAt; },
+    get finishedAt() { return main.finishedAt; },
+    get exitCode() { return main.exitCode; },
+    get waitingReason() {
+      const waiting = podWaiting();
+      return waiting ? `${waiting.reason}: ${waiting.message}` : main.waitingReason;
+    },
+    get peakRssBytes() { return main.peakRssBytes; },
+    get memoryLimitBytes() { return main.memoryLimitBytes; },
+  };
+}
 const TERMINAL = new Set(['Succeeded', 'Failed']);
 /** Log folders of earlier runs kept in .cache/e2e/logs. */
 const KEEP_LOG_RUNS = 10;
@@ -207,6 +396,7 @@ export class ProcessKubelet {
 
   /** 127.0.0.1:443 → the API server, since pods reach it at kubernetes.default.svc:443. */
   private async startForwarder(): Promise<void> {
+    if (this.options.forwardApiServer === false) return;
     const { server } = this.api.credentials;
     const port = Number(server.port || 443);
     if (port === 443 && ['127.0.0.1', 'localhost'].includes(server.hostname)) return;
@@ -373,30 +563,31 @@ export class ProcessKubelet {
         await this.handleDeletion(pod, runtime);
       } else if (!runtime && !TERMINAL.has(pod.status?.phase)) {
         this.startPod(pod);
-      } else if (runtime && !runtime.child && runtime.retryAt !== undefined && Date.now() >= runtime.retryAt) {
-        runtime.retryAt = undefined;
-        void this.launch(runtime);
+      } else if (runtime) {
+        this.advance(runtime); // retries and back-offs that are due
       }
     }
     for (const [uid, runtime] of this.pods) {
       if (seen.has(uid)) continue;
       // Gone from the API server (force-deleted, or deleted after it ended): nothing may keep running.
-      if (this.alive(runtime)) this.terminate(runtime, 0);
+      runtime.gone = true;
+      if (this.podAlive(runtime)) this.shutDown(runtime, 0, 'gone from the API server');
       else this.forget(runtime);
     }
   }
 
-  private alive(runtime: PodRuntime): boolean {
-    return runtime.child !== undefined && runtime.record.exitCode === undefined;
+  /** A container of the pod is running or being started. */
+  private podAlive(runtime: PodRuntime): boolean {
+    return runtime.containers.some((c) => c.running || c.starting);
   }
 
   private async handleDeletion(pod: KubeObj, runtime: PodRuntime | undefined): Promise<void> {
-    if (runtime && this.alive(runtime)) {
+    if (runtime && !runtime.finalized) {
       const grace = pod.metadata.deletionGracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
-      this.terminate(runtime, grace);
+      this.shutDown(runtime, grace, 'deleted');
       return;
     }
-    if (runtime && runtime.child && !runtime.statusPosted) return; // its final status first
+    if (runtime && !runtime.statusPosted) return; // its final status first
     if (runtime?.deleteSent || (!runtime && this.deletedUids.has(pod.metadata.uid))) return;
     if (runtime) runtime.deleteSent = true;
     else this.deletedUids.add(pod.metadata.uid);
@@ -411,18 +602,11 @@ export class ProcessKubelet {
 
   private readonly deletedUids = new Set<string>();
 
-  /** SIGTERM to the pod's process group, SIGKILL after `graceSeconds`. */
-  private terminate(runtime: PodRuntime, graceSeconds: number): void {
-    if (runtime.terminating || !runtime.child?.pid) return;
-    runtime.terminating = true;
-    const pid = runtime.child.pid;
-    this.log(`${runtime.record.namespace}/${runtime.record.name}: stopping pid ${pid} (SIGTERM, SIGKILL after ${graceSeconds} s)`);
-    signalGroup(pid, graceSeconds > 0 ? 'SIGTERM' : 'SIGKILL');
-    // Unref'd: should this process exit first, its exit handler kills the group anyway.
-    if (graceSeconds > 0) runtime.killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceSeconds * 1000).unref();
-  }
-
   private forget(runtime: PodRuntime): void {
+    for (const c of runtime.containers) {
+      c.generation++; // stops its probes
+      if (c.killTimer) clearTimeout(c.killTimer);
+    }
     this.pods.delete(runtime.record.uid);
     this.finished.push(runtime.record);
     fs.rmSync(runtime.podDir, { recursive: true, force: true });
@@ -431,171 +615,612 @@ export class ProcessKubelet {
   private startPod(pod: KubeObj): void {
     const { name, uid } = pod.metadata;
     const namespace = pod.metadata.namespace ?? 'default';
-    const container = pod.spec.containers[0];
-    const record: PodRecord = {
-      namespace,
-      name,
-      uid,
-      role: pod.metadata.labels?.['spark-role'],
-      logFile: path.join(this.logDir, `${namespace}_${name}_${container.name}.log`),
-      peakRssBytes: 0,
-      memoryLimitBytes: container.resources?.limits?.memory ? parseQuantity(container.resources.limits.memory) : undefined,
-    };
-    const runtime: PodRuntime = {
-      record,
-      pod,
-      containerName: container.name,
-      image: container.image,
+    const podDir = path.join(this.runDir, `${namespace}_${name}_${uid.slice(0, 8)}`);
+    const containers: ContainerRuntime[] = [
+      ...(pod.spec.initContainers ?? []).map((spec: any) => [spec, spec.restartPolicy === 'Always' ? 'sidecar' : 'init'] as const),
+      ...pod.spec.containers.map((spec: any) => [spec, 'regular'] as const),
+    ].map(([spec, kind]): ContainerRuntime => ({
+      name: spec.name,
+      kind,
+      spec,
+      record: {
+        name: spec.name,
+        kind,
+        logFile: path.join(this.logDir, `${namespace}_${name}_${spec.name}.log`),
+        restartCount: 0,
+        peakRssBytes: 0,
+        memoryLimitBytes: spec.resources?.limits?.memory ? parseQuantity(spec.resources.limits.memory) : undefined,
+      },
+      dir: path.join(podDir, 'containers', spec.name),
+      starting: false,
+      running: false,
+      started: false,
+      everStarted: false,
+      ready: false,
+      runs: 0,
+      generation: 0,
+      terminations: [],
+      done: false,
+      failed: false,
+      backoffMs: 0,
       terminating: false,
+    }));
+    const main = containers.find((c) => c.kind === 'regular')!;
+    let resolveFinalized!: () => void;
+    const finalizedPromise = new Promise<void>((resolve) => (resolveFinalized = resolve));
+    const runtime: PodRuntime = {
+      record: podRecord(namespace, name, uid, pod.metadata.labels?.['spark-role'], main.record, containers.map((c) => c.record), () => runtime.waiting),
+      pod,
+      podDir,
+      containers,
+      main,
+      startTime: new Date(),
+      preparing: false,
+      initialized: false,
+      finalized: false,
+      finalizedPromise,
+      resolveFinalized,
       statusPosted: false,
       deleteSent: false,
-      podDir: path.join(this.runDir, `${namespace}_${name}_${uid.slice(0, 8)}`),
+      gone: false,
+      phase: 'Pending',
+      conditions: new Map(),
+      posting: Promise.resolve(),
     };
     this.pods.set(uid, runtime);
-    void this.launch(runtime);
+    this.advance(runtime);
   }
 
-  /** Prepares the pod and starts its process; a pod that cannot start waits (retried every 2 s) as the kubelet's would. */
-  private async launch(runtime: PodRuntime): Promise<void> {
-    const { pod, record } = runtime;
-    let prepared: { argv: string[]; env: Record<string, string>; script: string };
+  /**
+   * The pod worker's step: decides what to start or stop next from the containers' states. Called
+   * on every event (a process started or exited, a probe changed, the pod was prepared) and on
+   * every poll (retries and back-offs that are due).
+   */
+  private advance(rt: PodRuntime): void {
+    if (rt.finalized) return;
+    if (rt.shutdown) return this.continueShutdown(rt);
+    if (this.stopping || rt.gone) return;
+    if (!rt.prepared) {
+      if (!rt.preparing && Date.now() >= (rt.retryAt ?? 0)) void this.preparePod(rt);
+      return;
+    }
+    // Init containers, in order: each regular one must complete, each sidecar must be started.
+    let initialized = true;
+    for (const c of rt.containers) {
+      if (c.kind === 'regular') break;
+      if (c.kind === 'init') {
+        if (c.done) continue;
+        if (c.failed) return this.shutDown(rt, rt.pod.spec.terminationGracePeriodSeconds ?? 30, `init container ${c.name} failed`);
+        initialized = false;
+        this.maybeStart(rt, c);
+        break;
+      }
+      if (c.everStarted) {
+        if (!c.running) this.maybeStart(rt, c); // a sidecar that exited: restarted (after its back-off)
+        continue;
+      }
+      initialized = false;
+      this.maybeStart(rt, c);
+      break;
+    }
+    if (!initialized && !rt.initialized) return;
+    if (!rt.initialized) {
+      rt.initialized = true;
+      void this.postStatus(rt);
+    }
+    const regular = rt.containers.filter((c) => c.kind === 'regular');
+    for (const c of regular) if (!c.done) this.maybeStart(rt, c);
+    if (regular.every((c) => c.done)) this.shutDown(rt, rt.pod.spec.terminationGracePeriodSeconds ?? 30, 'its containers have completed');
+  }
+
+  private maybeStart(rt: PodRuntime, c: ContainerRuntime): void {
+    if (c.running || c.starting || c.done || c.failed) return;
+    const now = Date.now();
+    if ((c.restartAt !== undefined && now < c.restartAt) || (c.retryAt !== undefined && now < c.retryAt)) return;
+    void this.startContainer(rt, c);
+  }
+
+  /**
+   * Stops every container: the regular ones (and a running init container) first, then the
+   * sidecars in reverse order, each after the ones after it have exited; SIGKILL at the end of the
+   * grace period (a sidecar left with less than 2 s gets 2 s, as the kubelet's minimum). A shorter
+   * grace period given later (a second delete) applies.
+   */
+  private shutDown(rt: PodRuntime, graceSeconds: number, why: string): void {
+    const deadline = Date.now() + graceSeconds * 1000;
+    if (rt.shutdown && rt.shutdown.deadline <= deadline) return;
+    const first = !rt.shutdown;
+    rt.shutdown = { deadline, why, graceSeconds };
+    for (const c of rt.containers) {
+      c.restartAt = undefined; // nothing restarts any more
+      if (c.waiting?.reason === 'CrashLoopBackOff') c.waiting = undefined;
+    }
+    if (first) {
+      const live = rt.containers.filter((c) => c.running || c.starting);
+      this.log(`${rt.record.namespace}/${rt.record.name}: ${why}: stopping ${live.length ? live.map((c) => c.name).join(', ') : 'nothing (no container runs)'} (grace ${graceSeconds} s)`);
+    } else {
+      for (const c of rt.containers) {
+        if (!c.terminating || !c.running) continue;
+        if (graceSeconds <= 0) signalGroup(c.record.pid!, 'SIGKILL');
+        else this.scheduleKill(rt, c);
+      }
+    }
+    this.advance(rt);
+  }
+
+  private continueShutdown(rt: PodRuntime): void {
+    const live = rt.containers.filter((c) => c.running || c.starting);
+    const others = live.filter((c) => c.kind !== 'sidecar');
+    const next = others.length > 0 ? others : live.filter((c) => c.kind === 'sidecar').slice(-1);
+    for (const c of next) if (c.running) this.stopContainer(rt, c);
+    if (live.length === 0) void this.finalize(rt);
+  }
+
+  /** SIGTERM to the container's process group (SIGKILL when the grace period is 0), SIGKILL at the deadline. */
+  private stopContainer(rt: PodRuntime, c: ContainerRuntime, graceMs?: number): void {
+    if (c.terminating || !c.record.pid) return;
+    c.terminating = true;
+    const kill = graceMs !== undefined ? graceMs <= 0 : rt.shutdown!.graceSeconds <= 0;
+    const grace = Math.max(graceMs ?? rt.shutdown!.deadline - Date.now(), MIN_GRACE_MS);
+    this.log(`${rt.record.namespace}/${rt.record.name}/${c.name}: stopping pid ${c.record.pid} (${kill ? 'SIGKILL' : `SIGTERM, SIGKILL after ${(grace / 1000).toFixed(1)} s`})`);
+    signalGroup(c.record.pid, kill ? 'SIGKILL' : 'SIGTERM');
+    if (!kill) this.scheduleKill(rt, c, graceMs);
+  }
+
+  private scheduleKill(rt: PodRuntime, c: ContainerRuntime, graceMs?: number): void {
+    if (c.killTimer) clearTimeout(c.killTimer);
+    const pid = c.record.pid!;
+    const grace = graceMs ?? rt.shutdown!.deadline - Date.now();
+    // Unref'd: should this process exit first, PDEATHSIG kills the container anyway.
+    c.killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), Math.max(grace, MIN_GRACE_MS)).unref();
+  }
+
+  /** Every container has stopped: the final status, once. */
+  private async finalize(rt: PodRuntime): Promise<void> {
+    if (rt.finalized) return;
+    rt.finalized = true;
+    this.log(`${rt.record.namespace}/${rt.record.name}: every container stopped (${rt.shutdown?.why})`);
+    await this.postStatus(rt);
+    rt.statusPosted = true;
+    rt.resolveFinalized();
+  }
+
+  /** The pod's volumes and files, once (retried every 2 s while something they need is missing, as the kubelet's volume manager does). */
+  private async preparePod(rt: PodRuntime): Promise<void> {
+    const { pod, record } = rt;
+    rt.preparing = true;
     try {
-      prepared = await this.prepare(runtime);
+      const spec = pod.spec;
+      if ((spec.ephemeralContainers ?? []).length > 0) throw new PodStartError('Unsupported', 'the process kubelet does not run ephemeral containers');
+      for (const c of rt.containers) this.image(c.spec.image); // a missing image: the pod waits (ErrImagePull)
+      fs.rmSync(rt.podDir, { recursive: true, force: true });
+      fs.mkdirSync(path.join(rt.podDir, 'volumes'), { recursive: true });
+      const fsGroup: number | undefined = spec.securityContext?.fsGroup;
+      const read = this.keyReader(rt.record.namespace);
+      const volumeDirs = new Map<string, { dir: string; readOnly: boolean }>();
+      for (const volume of spec.volumes ?? []) {
+        const dir = path.join(rt.podDir, 'volumes', volume.name);
+        fs.mkdirSync(dir, { recursive: true });
+        const readOnly = await this.materializeVolume(pod, volume, dir, read);
+        fs.chownSync(dir, 0, fsGroup ?? 0);
+        volumeDirs.set(volume.name, { dir, readOnly });
+      }
+      // Files of the pod: /etc/hosts and /etc/hostname, and for apache/spark images /etc/passwd and /etc/group that know its user.
+      const hostname = (spec.hostname ?? pod.metadata.name).slice(0, 63);
+      const etcDir = path.join(rt.podDir, 'etc');
+      fs.mkdirSync(etcDir);
+      const services = (await this.api.get('/api/v1/services')).items ?? [];
+      const onNode = [...this.lastPods.filter((p) => !TERMINAL.has(p.status?.phase)), pod];
+      fs.writeFileSync(path.join(etcDir, 'hosts'), hostsFile(pod, hostname, services, onNode), { mode: 0o644 });
+      fs.writeFileSync(path.join(etcDir, 'hostname'), `${hostname}\n`, { mode: 0o644 });
+      const passwd = fs.readFileSync('/etc/passwd', 'utf8');
+      const group = fs.readFileSync('/etc/group', 'utf8');
+      fs.writeFileSync(path.join(etcDir, 'passwd'), passwd + (passwd.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:${IMAGE_USER}::/home/spark:/bin/false\n`), { mode: 0o644 });
+      fs.writeFileSync(path.join(etcDir, 'group'), group + (group.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:\n`), { mode: 0o644 });
+      if (rt.shutdown || rt.gone || this.stopping) return;
+      rt.prepared = { volumeDirs, etcDir, hostname, fsGroup };
+      rt.waiting = undefined;
+      rt.retryAt = undefined;
     } catch (error) {
       const reason = error instanceof PodStartError ? error.reason : 'CreateContainerConfigError';
       const message = (error as Error).message;
-      if (record.waitingReason !== `${reason}: ${message}`) this.log(`${record.namespace}/${record.name}: cannot start: ${reason}: ${message}`);
-      record.waitingReason = `${reason}: ${message}`;
-      runtime.retryAt = Date.now() + 2000;
-      await this.patchPodStatus(runtime, { phase: 'Pending', containerStatuses: [this.containerStatus(runtime, { waiting: { reason, message } }, false)] }).catch(() => undefined);
+      if (rt.waiting?.message !== message) this.log(`${record.namespace}/${record.name}: cannot start: ${reason}: ${message}`);
+      rt.waiting = { reason, message };
+      rt.retryAt = Date.now() + 2000;
+      void this.postStatus(rt);
       return;
+    } finally {
+      rt.preparing = false;
     }
-    if (this.stopping || pod.metadata.deletionTimestamp) return;
-    record.waitingReason = undefined;
-    const scriptFile = path.join(runtime.podDir, 'start.sh');
-    fs.writeFileSync(scriptFile, prepared.script, { mode: 0o700 });
-    const logFd = fs.openSync(record.logFile, 'a');
-    const child = spawn('unshare', ['-m', '-u', '--propagation', 'private', '--', 'bash', scriptFile, ...prepared.argv], {
-      env: prepared.env,
-      cwd: runtime.podDir,
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-    });
-    fs.closeSync(logFd);
-    runtime.child = child;
-    record.pid = child.pid;
-    record.startedAt = new Date();
-    runtime.exited = new Promise<void>((resolve) => {
-      child.on('exit', (code, signal) => {
-        void this.onExit(runtime, code, signal).finally(resolve);
+    void this.postStatus(rt);
+    this.advance(rt);
+  }
+
+  /** Starts one run of a container; one that cannot start yet waits (CreateContainerConfigError, …) and is retried every 2 s. */
+  private async startContainer(rt: PodRuntime, c: ContainerRuntime): Promise<void> {
+    const { record } = rt;
+    c.starting = true;
+    try {
+      let prepared: PreparedContainer;
+      try {
+        prepared = await this.prepareContainer(rt, c);
+      } catch (error) {
+        const reason = error instanceof PodStartError ? error.reason : 'CreateContainerConfigError';
+        const message = (error as Error).message;
+        if (c.waiting?.message !== message) this.log(`${record.namespace}/${record.name}/${c.name}: cannot start: ${reason}: ${message}`);
+        c.waiting = { reason, message };
+        c.record.waitingReason = `${reason}: ${message}`;
+        c.retryAt = Date.now() + 2000;
+        return;
+      }
+      if (rt.shutdown || rt.gone || this.stopping) return;
+      fs.rmSync(c.dir, { recursive: true, force: true });
+      fs.mkdirSync(path.join(c.dir, 'scratch'), { recursive: true });
+      const scriptFile = path.join(c.dir, 'start.sh');
+      fs.writeFileSync(scriptFile, prepared.script, { mode: 0o700 });
+      const logFd = fs.openSync(c.record.logFile, 'a');
+      const child = spawn('unshare', ['-m', '-u', '--propagation', 'private', '--', 'bash', scriptFile, ...prepared.argv], {
+        env: prepared.env,
+        cwd: c.dir,
+        detached: true,
+        stdio: ['ignore', logFd, logFd],
       });
-      child.on('error', (error) => {
-        this.log(`${record.namespace}/${record.name}: could not start: ${error.message}`);
+      fs.closeSync(logFd);
+      if (c.runs > 0) c.record.restartCount++;
+      c.runs++;
+      c.generation++;
+      c.child = child;
+      c.running = true;
+      c.terminating = false;
+      c.waiting = undefined;
+      c.retryAt = undefined;
+      c.restartAt = undefined;
+      c.record.waitingReason = undefined;
+      c.started = c.kind === 'init' || !c.spec.startupProbe;
+      if (c.started) c.everStarted = true;
+      c.ready = c.kind !== 'init' && c.started && !c.spec.readinessProbe;
+      c.identity = { uid: prepared.uid, gid: prepared.gid, env: prepared.env };
+      c.record.pid = child.pid;
+      c.record.startedAt = new Date();
+      c.record.finishedAt = undefined;
+      let ended = false;
+      const end = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (ended) return Promise.resolve();
+        ended = true;
+        return this.onContainerExit(rt, c, code, signal);
+      };
+      c.exited = new Promise<void>((resolve) => {
+        child.on('exit', (code, signal) => void end(code, signal).finally(resolve));
+        child.on('error', (error) => {
+          this.log(`${record.namespace}/${record.name}/${c.name}: could not start: ${error.message}`);
+          if (child.pid === undefined) void end(127, null).finally(resolve);
+        });
       });
+      this.log(`${record.namespace}/${record.name}/${c.name}: started pid ${child.pid}${c.record.restartCount ? ` (restart ${c.record.restartCount})` : ''}: ${prepared.argv.join(' ')}`);
+      this.startProbes(rt, c);
+    } finally {
+      c.starting = false;
+      void this.postStatus(rt);
+      this.advance(rt);
+    }
+  }
+
+  private async onContainerExit(rt: PodRuntime, c: ContainerRuntime, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    const { record } = rt;
+    if (c.killTimer) clearTimeout(c.killTimer);
+    c.generation++;
+    const pid = c.record.pid!;
+    const exitCode = code ?? 128 + (os.constants.signals[signal ?? 'SIGKILL'] ?? 9);
+    const finishedAt = new Date();
+    const startedAt = c.record.startedAt!;
+    c.record.exitCode = exitCode;
+    c.record.finishedAt = finishedAt;
+    signalGroup(pid, 'SIGKILL'); // anything the container left behind in its process group
+    this.log(`${record.namespace}/${record.name}/${c.name}: pid ${pid} exited with ${code ?? signal} after ${((finishedAt.getTime() - startedAt.getTime()) / 1000).toFixed(1)} s`);
+    let message: string | undefined;
+    if (exitCode !== 0 && c.spec.terminationMessagePolicy === 'FallbackToLogsOnError') {
+      message = fs.readFileSync(c.record.logFile, 'utf8').split('\n').slice(-80).join('\n').slice(-2048);
+    }
+    c.terminations.push({
+      exitCode,
+      ...(signal ? { signal: os.constants.signals[signal] } : {}),
+      reason: exitCode === 0 ? 'Completed' : 'Error',
+      ...(message ? { message } : {}),
+      startedAt: rfc3339(startedAt),
+      finishedAt: rfc3339(finishedAt),
+      containerID: `process://${pid}`,
     });
-    this.log(`${record.namespace}/${record.name}: started pid ${child.pid}: ${prepared.argv.join(' ')}`);
-    await this.patchPodStatus(runtime, {
-      phase: 'Running',
+    c.running = false;
+    c.started = false;
+    c.ready = c.kind === 'init' && exitCode === 0; // a completed init container is ready
+    c.terminating = false;
+    c.child = undefined;
+    const policy = rt.pod.spec.restartPolicy ?? 'Always';
+    const restart = rt.shutdown || this.stopping
+      ? false
+      : c.kind === 'sidecar' || (c.kind === 'init' ? exitCode !== 0 && policy !== 'Never' : policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+    if (restart) {
+      // The kubelet's back-off: the first restart at once, then 10 s, doubling up to 5 min.
+      const delay = c.backoffMs;
+      c.backoffMs = Math.min(Math.max(c.backoffMs * 2, 10_000), 300_000);
+      c.restartAt = Date.now() + delay;
+      if (delay > 0) c.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${delay / 1000}s restarting failed container=${c.name} pod=${record.name}_${record.namespace}(${record.uid})` };
+      this.log(`${record.namespace}/${record.name}/${c.name}: restarting in ${delay / 1000} s`);
+    } else if (c.kind === 'init') {
+      if (exitCode === 0) c.done = true;
+      else if (!rt.shutdown && !this.stopping) c.failed = true;
+    } else if (c.kind === 'regular') {
+      c.done = true;
+    }
+    void this.postStatus(rt);
+    this.advance(rt);
+    await rt.posting;
+  }
+
+  // Probes ---------------------------------------------------------------------------------------
+
+  /** The container's startup, readiness and liveness probes, as the kubelet's prober workers run them. */
+  private startProbes(rt: PodRuntime, c: ContainerRuntime): void {
+    if (c.kind === 'init') return; // not allowed on init containers that are not sidecars
+    const generation = c.generation;
+    for (const kind of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+      const probe = c.spec[kind];
+      if (!probe) continue;
+      let successes = 0;
+      let failures = 0;
+      const schedule = (ms: number) => setTimeout(() => void tick(), ms).unref();
+      const current = () => c.generation === generation && c.running && !rt.shutdown && !this.stopping;
+      const tick = async () => {
+        if (!current()) return;
+        if (kind === 'startupProbe' && c.started) return;
+        if (kind !== 'startupProbe' && !c.started) return schedule((probe.periodSeconds ?? 10) * 1000);
+        const ok = await this.probe(c, probe).catch(() => false);
+        if (!current()) return;
+        if (ok) {
+          successes++;
+          failures = 0;
+        } else {
+          failures++;
+          successes = 0;
+        }
+        const failed = !ok && failures >= (probe.failureThreshold ?? 3);
+        if (kind === 'startupProbe') {
+          if (ok) {
+            c.started = true;
+            c.everStarted = true;
+            c.ready = !c.spec.readinessProbe;
+            void this.postStatus(rt);
+            this.advance(rt);
+            return;
+          }
+          if (failed) return this.restartUnhealthy(rt, c, probe, `startup probe failed ${failures} times`);
+        } else if (kind === 'readinessProbe') {
+          const ready = ok && successes >= (probe.successThreshold ?? 1) ? true : failed ? false : c.ready;
+          if (ready !== c.ready) {
+            c.ready = ready;
+            this.log(`${rt.record.namespace}/${rt.record.name}/${c.name}: ${ready ? 'ready' : 'not ready'} (readiness probe)`);
+            void this.postStatus(rt);
+          }
+        } else if (failed) {
+          return this.restartUnhealthy(rt, c, probe, `liveness probe failed ${failures} times`);
+        }
+        schedule((probe.periodSeconds ?? 10) * 1000);
+      };
+      schedule((probe.initialDelaySeconds ?? 0) * 1000);
+    }
+  }
+
+  /** A failed startup or liveness probe: the container is killed, then restarted as the restart policy says. */
+  private restartUnhealthy(rt: PodRuntime, c: ContainerRuntime, probe: any, why: string): void {
+    this.log(`${rt.record.namespace}/${rt.record.name}/${c.name}: ${why}: killing it`);
+    const graceSeconds = probe.terminationGracePeriodSeconds ?? rt.pod.spec.terminationGracePeriodSeconds ?? 30;
+    this.stopContainer(rt, c, graceSeconds * 1000);
+  }
+
+  /** One probe: httpGet (2xx/3xx), tcpSocket (connects) or exec (exits 0, in the container's namespaces and root, as its user). */
+  private async probe(c: ContainerRuntime, probe: any): Promise<boolean> {
+    const timeoutMs = (probe.timeoutSeconds ?? 1) * 1000;
+    const port = (value: number | string) => {
+      if (typeof value === 'number' || /^\d+$/.test(value)) return Number(value);
+      const found = (c.spec.ports ?? []).find((p: any) => p.name === value);
+      if (!found) throw new Error(`no container port named ${value}`);
+      return found.containerPort as number;
+    };
+    if (probe.httpGet) {
+      const get = probe.httpGet;
+      const client = (get.scheme ?? 'HTTP').toUpperCase() === 'HTTPS' ? https : http;
+      const headers: Record<string, string> = { 'User-Agent': 'kube-probe/1.36', Accept: '*/*' };
+      for (const header of get.httpHeaders ?? []) headers[header.name] = header.value;
+      return new Promise((resolve) => {
+        const request = client.request(
+          { host: get.host ?? POD_IP, port: port(get.port), path: get.path ?? '/', method: 'GET', headers, timeout: timeoutMs, rejectUnauthorized: false, agent: false },
+          (response) => {
+            response.resume();
+            resolve((response.statusCode ?? 0) >= 200 && (response.statusCode ?? 0) < 400);
+          },
+        );
+        request.on('error', () => resolve(false));
+        request.on('timeout', () => {
+          request.destroy();
+          resolve(false);
+        });
+        request.end();
+      });
+    }
+    if (probe.tcpSocket) {
+      return new Promise((resolve) => {
+        const socket = net.connect({ host: probe.tcpSocket.host ?? POD_IP, port: port(probe.tcpSocket.port), timeout: timeoutMs });
+        socket.on('connect', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+        socket.on('timeout', () => {
+          socket.destroy();
+          resolve(false);
+        });
+      });
+    }
+    if (probe.exec) {
+      const pid = c.record.pid;
+      if (!pid || !c.identity) return false;
+      const { uid, gid, env } = c.identity;
+      const result = await run('nsenter', ['-t', String(pid), '-m', '-u', '-r', '-w', '-S', String(uid), '-G', String(gid), '--', ...probe.exec.command], { env, timeoutMs });
+      return result.code === 0;
+    }
+    throw new Error(`probe ${Object.keys(probe).join(',')} is not supported (httpGet, tcpSocket, exec are)`);
+  }
+
+  // Status ---------------------------------------------------------------------------------------
+
+  /** Posts the pod's status as it is when the post goes out; posts are serialized, and coalesced while one waits. */
+  private postStatus(rt: PodRuntime): Promise<void> {
+    if (rt.postQueued) return rt.postQueued;
+    const queued = rt.posting.then(async () => {
+      rt.postQueued = undefined;
+      if (rt.gone) return;
+      const { namespace, name } = rt.record;
+      await this.api
+        .patch(`/api/v1/namespaces/${namespace}/pods/${name}/status`, { status: this.podStatus(rt) }, 'strategic')
+        .catch((error) => this.log(`${namespace}/${name}: status not posted: ${error.message}`));
+    });
+    rt.postQueued = queued;
+    rt.posting = queued;
+    return queued;
+  }
+
+  /** The pod's status from its containers' states, by the kubelet's rules (getPhase, generateAPIPodStatus). */
+  private podStatus(rt: PodRuntime): any {
+    const now = rfc3339(new Date());
+    const inits = rt.containers.filter((c) => c.kind !== 'regular');
+    const regular = rt.containers.filter((c) => c.kind === 'regular');
+    const phase = this.phase(rt);
+    const condition = (type: string, ok: boolean, reason?: string, message?: string) => {
+      const status = ok ? 'True' : 'False';
+      const previous = rt.conditions.get(type);
+      const time = previous?.status === status ? previous.time : now;
+      rt.conditions.set(type, { status, time });
+      return { type, status, ...(ok ? {} : { reason, message }), lastProbeTime: null, lastTransitionTime: time };
+    };
+    const incomplete = inits.filter((c) => (c.kind === 'init' ? !c.done : !c.everStarted)).map((c) => c.name);
+    const unready = [...inits.filter((c) => c.kind === 'sidecar'), ...regular].filter((c) => !c.ready).map((c) => c.name);
+    const completed = TERMINAL.has(phase);
+    const ready = !completed && rt.initialized && unready.length === 0;
+    const readyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
+    const readyMessage = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
+    return {
+      phase,
       hostIP: POD_IP,
       hostIPs: [{ ip: POD_IP }],
-      podIP: POD_IP,
-      podIPs: [{ ip: POD_IP }],
-      startTime: rfc3339(record.startedAt),
-      conditions: ['PodReadyToStartContainers', 'Initialized', 'ContainersReady', 'Ready'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: rfc3339(record.startedAt!) })),
-      containerStatuses: [this.containerStatus(runtime, { running: { startedAt: rfc3339(record.startedAt) } }, true)],
-    }).catch((error) => this.log(`${record.namespace}/${record.name}: status Running not posted: ${error.message}`));
-  }
-
-  private async onExit(runtime: PodRuntime, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    const { record } = runtime;
-    if (runtime.killTimer) clearTimeout(runtime.killTimer);
-    record.exitCode = code ?? 128 + (os.constants.signals[signal ?? 'SIGKILL'] ?? 9);
-    record.finishedAt = new Date();
-    this.log(`${record.namespace}/${record.name}: pid ${record.pid} exited with ${code ?? signal} after ${((record.finishedAt.getTime() - record.startedAt!.getTime()) / 1000).toFixed(1)} s`);
-    signalGroup(record.pid!, 'SIGKILL'); // anything the container left behind in its process group
-    const succeeded = record.exitCode === 0;
-    const container = runtime.pod.spec.containers[0];
-    let message: string | undefined;
-    if (!succeeded && container.terminationMessagePolicy === 'FallbackToLogsOnError') {
-      message = fs.readFileSync(record.logFile, 'utf8').split('\n').slice(-80).join('\n').slice(-2048);
-    }
-    const finished = rfc3339(record.finishedAt);
-    await this.patchPodStatus(runtime, {
-      phase: succeeded ? 'Succeeded' : 'Failed',
-      conditions: ['ContainersReady', 'Ready'].map((type) => ({ type, status: 'False', reason: 'PodCompleted', lastProbeTime: null, lastTransitionTime: finished })),
-      containerStatuses: [
-        this.containerStatus(runtime, {
-          terminated: {
-            exitCode: record.exitCode,
-            ...(signal ? { signal: os.constants.signals[signal] } : {}),
-            reason: succeeded ? 'Completed' : runtime.terminating ? 'Killed' : 'Error',
-            ...(message ? { message } : {}),
-            startedAt: rfc3339(record.startedAt!),
-            finishedAt: finished,
-            containerID: `process://${record.pid}`,
-          },
-        }, false),
+      ...(rt.prepared ? { podIP: POD_IP, podIPs: [{ ip: POD_IP }] } : {}),
+      startTime: rfc3339(rt.startTime),
+      conditions: [
+        condition('PodReadyToStartContainers', rt.prepared !== undefined && !(rt.finalized && completed)),
+        condition('Initialized', rt.initialized, 'ContainersNotInitialized', `containers with incomplete status: [${incomplete.join(' ')}]`),
+        condition('ContainersReady', ready, readyReason, readyMessage),
+        condition('Ready', ready, readyReason, readyMessage),
       ],
-    }).catch((error) => this.log(`${record.namespace}/${record.name}: final status not posted: ${error.message}`));
-    runtime.statusPosted = true;
-  }
-
-  private containerStatus(runtime: PodRuntime, state: any, ready: boolean): any {
-    return {
-      name: runtime.containerName,
-      image: runtime.image,
-      imageID: `process-kubelet://${this.options.images[normalizeImage(runtime.image)] ?? 'unknown'}`,
-      ...(runtime.record.pid ? { containerID: `process://${runtime.record.pid}` } : {}),
-      ready,
-      started: state.running !== undefined,
-      restartCount: 0,
-      state,
+      ...(inits.length ? { initContainerStatuses: inits.map((c) => this.containerStatus(rt, c)) } : {}),
+      containerStatuses: regular.map((c) => this.containerStatus(rt, c)),
     };
   }
 
-  private async patchPodStatus(runtime: PodRuntime, status: any): Promise<void> {
-    const { namespace, name } = runtime.record;
-    await this.api.patch(`/api/v1/namespaces/${namespace}/pods/${name}/status`, { status }, 'strategic');
+  /**
+   * The kubelet's getPhase: Pending until initialized (Failed if an init container failed under
+   * restartPolicy Never); then from the regular containers only (sidecars do not count). Never a
+   * terminal phase while a container still runs (the status manager holds it back), never out of one.
+   */
+  private phase(rt: PodRuntime): string {
+    if (TERMINAL.has(rt.phase)) return rt.phase;
+    let phase: string;
+    if (!rt.initialized) {
+      phase = rt.containers.some((c) => c.failed) ? 'Failed' : 'Pending';
+    } else {
+      let running = 0;
+      let waiting = 0;
+      let stopped = 0;
+      let succeeded = 0;
+      for (const c of rt.containers.filter((x) => x.kind === 'regular')) {
+        if (c.running) running++;
+        else if (c.terminations.length === 0) waiting++;
+        else {
+          stopped++;
+          if (c.terminations[c.terminations.length - 1].exitCode === 0) succeeded++;
+        }
+      }
+      const policy = rt.pod.spec.restartPolicy ?? 'Always';
+      if (waiting > 0) phase = 'Pending';
+      else if (running > 0) phase = 'Running';
+      else if (rt.finalized) phase = stopped === succeeded ? 'Succeeded' : 'Failed';
+      else if (policy === 'Always') phase = 'Running';
+      else if (stopped === succeeded) phase = 'Succeeded';
+      else if (policy === 'Never') phase = 'Failed';
+      else phase = 'Running';
+    }
+    // A pod stopped before it completed (deleted, gone) ends Failed.
+    if (rt.finalized && !TERMINAL.has(phase)) phase = 'Failed';
+    if (TERMINAL.has(phase) && !rt.finalized) phase = rt.phase === 'Pending' && rt.initialized ? 'Running' : rt.phase;
+    rt.phase = phase;
+    return phase;
   }
 
-  /** Volumes, environment, command and the isolation script of the pod's one container. */
-  private async prepare(runtime: PodRuntime): Promise<{ argv: string[]; env: Record<string, string>; script: string }> {
-    const pod = runtime.pod;
-    const spec = pod.spec;
-    if (spec.containers.length !== 1 || (spec.initContainers ?? []).length > 0 || (spec.ephemeralContainers ?? []).length > 0) {
-      throw new PodStartError('Unsupported', 'the process kubelet runs pods of exactly one container and no init containers');
+  private containerStatus(rt: PodRuntime, c: ContainerRuntime): any {
+    const last = c.terminations[c.terminations.length - 1];
+    let state: any;
+    let lastState: any = last ? { terminated: last } : {};
+    if (!rt.prepared && rt.waiting) {
+      state = { waiting: rt.waiting };
+    } else if (c.running) {
+      state = { running: { startedAt: rfc3339(c.record.startedAt!) } };
+    } else if (c.waiting) {
+      state = { waiting: c.waiting };
+    } else if (last) {
+      state = { terminated: last };
+      const before = c.terminations[c.terminations.length - 2];
+      lastState = before ? { terminated: before } : {};
+    } else {
+      state = { waiting: { reason: c.kind === 'regular' && rt.initialized ? 'ContainerCreating' : 'PodInitializing' } };
     }
-    const container = spec.containers[0];
-    const sparkHome = this.options.images[normalizeImage(container.image)];
-    if (!sparkHome) {
-      throw new PodStartError('ErrImagePull', `image "${container.image}" is not available on ${this.nodeName} (it has ${Object.keys(this.options.images).join(', ')})`);
-    }
-    fs.rmSync(runtime.podDir, { recursive: true, force: true });
-    fs.mkdirSync(path.join(runtime.podDir, 'volumes'), { recursive: true });
-    const namespace = pod.metadata.namespace;
+    const image = this.options.images[normalizeImage(c.spec.image)];
+    return {
+      name: c.name,
+      image: c.spec.image,
+      imageID: `process-kubelet://${image === undefined ? 'unknown' : typeof image === 'string' ? image : image.rootfs}`,
+      ...(c.record.pid ? { containerID: `process://${c.record.pid}` } : {}),
+      ready: c.ready,
+      started: c.running && c.started,
+      restartCount: c.record.restartCount,
+      state,
+      lastState,
+    };
+  }
 
-    const securityContext = { ...spec.securityContext, ...container.securityContext };
-    const uid = securityContext.runAsUser ?? IMAGE_USER;
-    const gid = securityContext.runAsGroup ?? IMAGE_USER;
-    const fsGroup: number | undefined = spec.securityContext?.fsGroup;
-    const groups = [gid, ...(fsGroup !== undefined ? [fsGroup] : []), ...(spec.securityContext?.supplementalGroups ?? [])];
+  // Container preparation -----------------------------------------------------------------------
 
-    const read: KeyReader = async (kind, name) => {
+  /** The image of a container, or ErrImagePull. */
+  private image(name: string): string | RootfsImage {
+    const image = this.options.images[normalizeImage(name)];
+    if (!image) throw new PodStartError('ErrImagePull', `image "${name}" is not available on ${this.nodeName} (it has ${Object.keys(this.options.images).join(', ')})`);
+    return image;
+  }
+
+  private keyReader(namespace: string): KeyReader {
+    return async (kind, name) => {
       const object = await this.api.getIfExists(`/api/v1/namespaces/${namespace}/${kind === 'secret' ? 'secrets' : 'configmaps'}/${name}`);
       if (!object) return undefined;
       if (kind === 'secret') return Object.fromEntries(Object.entries<string>(object.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
       return { ...object.data, ...Object.fromEntries(Object.entries<string>(object.binaryData ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('latin1')])) };
     };
+  }
 
-    // Volumes.
-    const volumeDirs = new Map<string, { dir: string; readOnly: boolean }>();
-    for (const volume of spec.volumes ?? []) {
-      const dir = path.join(runtime.podDir, 'volumes', volume.name);
-      fs.mkdirSync(dir, { recursive: true });
-      const readOnly = await this.materializeVolume(pod, volume, dir, read);
-      fs.chownSync(dir, 0, fsGroup ?? 0);
-      volumeDirs.set(volume.name, { dir, readOnly });
-    }
+  /** Environment, command, user and the isolation script of one container. */
+  private async prepareContainer(rt: PodRuntime, c: ContainerRuntime): Promise<PreparedContainer> {
+    const { pod } = rt;
+    const prepared = rt.prepared!;
+    const spec = pod.spec;
+    const container = c.spec;
+    const image = this.image(container.image);
+    const securityContext = { ...spec.securityContext, ...container.securityContext };
 
     // Environment: the `kubernetes` Service's variables (always set, enableServiceLinks or not), as this node reaches it.
     const serviceEnv = {
@@ -603,63 +1228,101 @@ export class ProcessKubelet {
       KUBERNETES_PORT: `tcp://${POD_IP}:443`, KUBERNETES_PORT_443_TCP: `tcp://${POD_IP}:443`, KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
       KUBERNETES_PORT_443_TCP_PORT: '443', KUBERNETES_PORT_443_TCP_ADDR: POD_IP,
     };
-    const kubeEnv = await containerEnv(pod, container, read, serviceEnv);
-    const hostname = (spec.hostname ?? pod.metadata.name).slice(0, 63);
-    const imageEnv = {
-      PATH: `${this.options.javaHome}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-      JAVA_HOME: this.options.javaHome,
-      SPARK_HOME: IMAGE_SPARK_HOME,
-      LANG: 'C.UTF-8',
-      HOME: '/home/spark',
-      HOSTNAME: hostname,
-    };
-    const env = { ...imageEnv, ...kubeEnv };
-
-    // Command: the image's ENTRYPOINT unless `command` replaces it, with $(VAR) expanded in both.
+    const kubeEnv = await containerEnv(pod, container, this.keyReader(rt.record.namespace), serviceEnv);
     const expand = (s: string) => expandVars(s, kubeEnv);
-    const argv = container.command
-      ? [...container.command.map(expand), ...(container.args ?? []).map(expand)]
-      : ['/opt/entrypoint.sh', ...(container.args ?? []).map(expand)];
 
-    // Files of the pod: /etc/hosts, and /etc/passwd and /etc/group that know the image's user.
-    const etc = path.join(runtime.podDir, 'etc');
-    fs.mkdirSync(etc);
-    const services = (await this.api.get('/api/v1/services')).items ?? [];
-    const onNode = [...this.lastPods.filter((p) => !TERMINAL.has(p.status?.phase)), pod];
-    fs.writeFileSync(path.join(etc, 'hosts'), hostsFile(pod, hostname, services, onNode), { mode: 0o644 });
-    const passwd = fs.readFileSync('/etc/passwd', 'utf8');
-    const group = fs.readFileSync('/etc/group', 'utf8');
-    fs.writeFileSync(path.join(etc, 'passwd'), passwd + (passwd.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:${IMAGE_USER}::/home/spark:/bin/false\n`), { mode: 0o644 });
-    fs.writeFileSync(path.join(etc, 'group'), group + (group.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:\n`), { mode: 0o644 });
-
-    const mounts: PodMount[] = [
-      { target: IMAGE_SPARK_HOME, source: sparkHome, readOnly: true, kind: 'dir' },
-      { target: '/opt/entrypoint.sh', source: SPARK_ENTRYPOINT, readOnly: true, kind: 'file' },
-      ...Object.entries(this.options.imageFolders ?? {}).map(([target, source]): PodMount => ({ target, source, readOnly: true, kind: 'dir' })),
-      { target: '/etc/hosts', source: path.join(etc, 'hosts'), readOnly: false, kind: 'file' },
-      { target: '/etc/passwd', source: path.join(etc, 'passwd'), readOnly: true, kind: 'file' },
-      { target: '/etc/group', source: path.join(etc, 'group'), readOnly: true, kind: 'file' },
-    ];
+    const mounts: PodMount[] = [];
     for (const mount of container.volumeMounts ?? []) {
-      const volume = volumeDirs.get(mount.name);
+      const volume = prepared.volumeDirs.get(mount.name);
       if (!volume) throw new PodStartError('CreateContainerConfigError', `volumeMount ${mount.name}: no such volume`);
       const source = mount.subPath ? path.join(volume.dir, mount.subPath) : volume.dir;
       if (mount.subPath && !fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
       mounts.push({ target: mount.mountPath, source, readOnly: volume.readOnly || mount.readOnly === true, kind: fs.statSync(source).isDirectory() ? 'dir' : 'file' });
     }
-    const scratchDir = path.join(runtime.podDir, 'scratch');
-    fs.mkdirSync(scratchDir);
-    const script = podStartScript({
-      mounts,
+    const supplementary = [...(spec.securityContext?.fsGroup !== undefined ? [spec.securityContext.fsGroup] : []), ...(spec.securityContext?.supplementalGroups ?? [])];
+    const scratchDir = path.join(c.dir, 'scratch');
+    const etc = (file: string) => path.join(prepared.etcDir, file);
+
+    if (typeof image === 'string') {
+      // apache/spark:<version>: the machine's root, with the distribution and entrypoint mounted where the image has them.
+      const uid = securityContext.runAsUser ?? IMAGE_USER;
+      const gid = securityContext.runAsGroup ?? IMAGE_USER;
+      const env = {
+        PATH: `${this.options.javaHome}/bin:${DEFAULT_PATH}`,
+        JAVA_HOME: this.options.javaHome,
+        SPARK_HOME: IMAGE_SPARK_HOME,
+        LANG: 'C.UTF-8',
+        HOME: '/home/spark',
+        HOSTNAME: prepared.hostname,
+        ...kubeEnv,
+      };
+      // Command: the image's ENTRYPOINT unless `command` replaces it, with $(VAR) expanded in both.
+      const argv = container.command
+        ? [...container.command.map(expand), ...(container.args ?? []).map(expand)]
+        : ['/opt/entrypoint.sh', ...(container.args ?? []).map(expand)];
+      const script = podStartScript({
+        mounts: [
+          { target: IMAGE_SPARK_HOME, source: image, readOnly: true, kind: 'dir' },
+          { target: '/opt/entrypoint.sh', source: SPARK_ENTRYPOINT, readOnly: true, kind: 'file' },
+          ...Object.entries(this.options.imageFolders ?? {}).map(([target, source]): PodMount => ({ target, source, readOnly: true, kind: 'dir' })),
+          { target: '/etc/hosts', source: etc('hosts'), readOnly: false, kind: 'file' },
+          { target: '/etc/passwd', source: etc('passwd'), readOnly: true, kind: 'file' },
+          { target: '/etc/group', source: etc('group'), readOnly: true, kind: 'file' },
+          ...mounts,
+        ],
+        scratchDir,
+        hostname: prepared.hostname,
+        workingDir: container.workingDir ?? IMAGE_WORKDIR,
+        uid,
+        gid,
+        groups: [gid, ...supplementary],
+        readOnlyRootFilesystem: securityContext.readOnlyRootFilesystem === true,
+      });
+      return { argv, env, script, uid, gid };
+    }
+
+    // A rootfs image: its root under an overlay, its config's Entrypoint, Cmd, Env, User, WorkingDir.
+    if (!fs.existsSync(image.rootfs)) throw new PodStartError('ErrImagePull', `image "${container.image}": no root filesystem at ${image.rootfs}`);
+    const config = image.config ?? {};
+    const imageEnv: Record<string, string> = {};
+    for (const entry of config.Env ?? []) {
+      const at = entry.indexOf('=');
+      if (at > 0) imageEnv[entry.slice(0, at)] = entry.slice(at + 1);
+    }
+    const user = imageUser(image.rootfs, config.User);
+    const uid: number = securityContext.runAsUser ?? user.uid;
+    const gid: number = securityContext.runAsGroup ?? (securityContext.runAsUser !== undefined ? passwdEntry(image.rootfs, String(uid))?.gid ?? 0 : user.gid);
+    if (securityContext.runAsNonRoot === true && uid === 0) {
+      throw new PodStartError('CreateContainerConfigError', 'container has runAsNonRoot and image will run as root');
+    }
+    const env = {
+      PATH: DEFAULT_PATH,
+      ...imageEnv,
+      HOSTNAME: prepared.hostname,
+      ...(imageEnv.HOME ? {} : { HOME: passwdEntry(image.rootfs, String(uid))?.home ?? '/' }),
+      ...kubeEnv,
+    };
+    // Command, as Kubernetes combines it with the image's: `command` replaces Entrypoint (and drops Cmd), `args` replaces Cmd.
+    const entrypoint = container.command ? container.command.map(expand) : [...(config.Entrypoint ?? [])];
+    const args = container.args ? container.args.map(expand) : container.command ? [] : [...(config.Cmd ?? [])];
+    const argv = [...entrypoint, ...args];
+    if (argv.length === 0) throw new PodStartError('CreateContainerError', `no command specified (the image ${container.image} has no Entrypoint or Cmd)`);
+    const script = rootfsStartScript({
+      rootfs: image.rootfs,
+      mounts: [
+        { target: '/etc/hosts', source: etc('hosts'), readOnly: false, kind: 'file' },
+        { target: '/etc/hostname', source: etc('hostname'), readOnly: false, kind: 'file' },
+        ...mounts,
+      ],
       scratchDir,
-      hostname,
-      workingDir: container.workingDir ?? IMAGE_WORKDIR,
+      hostname: prepared.hostname,
+      workingDir: container.workingDir ?? (config.WorkingDir || '/'),
       uid,
       gid,
-      groups,
+      groups: [gid, ...supplementary],
       readOnlyRootFilesystem: securityContext.readOnlyRootFilesystem === true,
     });
-    return { argv, env, script };
+    return { argv, env, script, uid, gid };
   }
 
   /** Writes one volume's content into `dir`; returns whether the kubelet mounts it read-only. */
@@ -745,12 +1408,16 @@ export class ProcessKubelet {
     const byRole: Record<string, number> = {};
     const rssByGroup = rssByProcessGroup();
     for (const runtime of this.pods.values()) {
-      if (!this.alive(runtime) || !runtime.record.pid) continue;
-      processes++;
-      if (runtime.record.role) byRole[runtime.record.role] = (byRole[runtime.record.role] ?? 0) + 1;
-      const bytes = rssByGroup.get(runtime.record.pid) ?? 0;
-      runtime.record.peakRssBytes = Math.max(runtime.record.peakRssBytes, bytes);
-      rss += bytes;
+      let alive = false;
+      for (const c of runtime.containers) {
+        if (!c.running || !c.record.pid) continue;
+        alive = true;
+        processes++;
+        const bytes = rssByGroup.get(c.record.pid) ?? 0;
+        c.record.peakRssBytes = Math.max(c.record.peakRssBytes, bytes);
+        rss += bytes;
+      }
+      if (alive && runtime.record.role) byRole[runtime.record.role] = (byRole[runtime.record.role] ?? 0) + 1;
     }
     this.stats.peakProcesses = Math.max(this.stats.peakProcesses, processes);
     this.stats.peakRssBytes = Math.max(this.stats.peakRssBytes, rss);
@@ -771,27 +1438,28 @@ export class ProcessKubelet {
     return [...this.finished, ...[...this.pods.values()].map((r) => r.record)].sort((a, b) => (a.startedAt?.getTime() ?? Infinity) - (b.startedAt?.getTime() ?? Infinity));
   }
 
-  /** Pids of the pod processes still alive. */
+  /** Pids of the container processes still alive. */
   livePids(): number[] {
-    return [...this.pods.values()].filter((r) => this.alive(r)).map((r) => r.record.pid!);
+    return [...this.pods.values()].flatMap((r) => r.containers.filter((c) => c.running && c.record.pid).map((c) => c.record.pid!));
   }
 
-  /** The container log of a pod (what `kubectl logs` shows), or '' when it has none. */
-  logOf(namespace: string, podName: string): string {
-    const record = this.records().find((r) => r.namespace === namespace && r.name === podName);
-    return record && fs.existsSync(record.logFile) ? fs.readFileSync(record.logFile, 'utf8') : '';
+  /** A container's log (what `kubectl logs [-c container]` shows; default: the main container), or '' when it has none. */
+  logOf(namespace: string, podName: string, container?: string): string {
+    const record = this.records().reverse().find((r) => r.namespace === namespace && r.name === podName);
+    const file = container === undefined ? record?.logFile : record?.containers.find((c) => c.name === container)?.logFile;
+    return file && fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
   }
 
-  /** Kills every pod process (SIGTERM, then SIGKILL after `graceMs`), removes the node and its Lease. */
+  /** Stops every pod (SIGTERM, regular containers before sidecars; SIGKILL after `graceMs`), removes the node and its Lease. */
   async stop(graceMs = 5000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     for (const timer of this.timers) clearInterval(timer);
     await this.syncing;
-    const live = [...this.pods.values()].filter((r) => this.alive(r));
-    for (const runtime of live) this.terminate(runtime, graceMs / 1000);
+    const live = [...this.pods.values()].filter((r) => this.podAlive(r));
+    for (const runtime of live) this.shutDown(runtime, graceMs / 1000, 'the kubelet stops');
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(live.map((r) => r.exited)), new Promise((resolve) => (timer = setTimeout(resolve, graceMs + 5000)))]);
+    await Promise.race([Promise.all(live.map((r) => r.finalizedPromise)), new Promise((resolve) => (timer = setTimeout(resolve, graceMs + 5000)))]);
     clearTimeout(timer);
     this.killAllSync();
     await this.api.delete(`/api/v1/nodes/${this.nodeName}`).catch((e) => this.log(`deleting the node failed: ${e.message}`));
@@ -816,10 +1484,11 @@ export class ProcessKubelet {
     fs.appendFileSync(this.namespacesFile, `${namespace}\n`);
   }
 
-  /** SIGKILL every pod process group still alive. */
+  /** SIGKILL every container process group still alive. */
   private killAllSync(): void {
-    for (const runtime of this.pods.values()) if (runtime.record.pid && this.alive(runtime)) signalGroup(runtime.record.pid, 'SIGKILL');
+    for (const pid of this.livePids()) signalGroup(pid, 'SIGKILL');
   }
+
 
   /**
    * A small detached process that outlives this one only to clean up after it: when this process
@@ -976,4 +1645,42 @@ function pruneDeadRunDirs(dir: string): void {
       if ((error as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
     }
   }
+}
+
+interface PasswdEntry {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+  readonly home: string;
+}
+
+function readLines(file: string): string[][] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+  } catch {
+    return [];
+  }
+}
+
+/** The rootfs' /etc/passwd entry of a user name or uid. */
+function passwdEntry(rootfs: string, user: string): PasswdEntry | undefined {
+  const numeric = /^\d+$/.test(user);
+  const fields = readLines(path.join(rootfs, 'etc', 'passwd')).find((f) => (numeric ? f[2] === user : f[0] === user));
+  return fields && { name: fields[0], uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] || '/' };
+}
+
+/** The uid and gid an image's `User` (uid, uid:gid, name, name:group) runs as, resolved in its rootfs as a container runtime does. */
+function imageUser(rootfs: string, user: string | undefined): { uid: number; gid: number } {
+  if (!user) return { uid: 0, gid: 0 };
+  const [name, group] = user.split(':', 2);
+  const entry = passwdEntry(rootfs, name);
+  let uid: number;
+  if (/^\d+$/.test(name)) uid = Number(name);
+  else if (entry) uid = entry.uid;
+  else throw new PodStartError('CreateContainerError', `unable to find user ${name}: no matching entries in the image's /etc/passwd`);
+  if (group === undefined) return { uid, gid: entry?.gid ?? 0 };
+  if (/^\d+$/.test(group)) return { uid, gid: Number(group) };
+  const fields = readLines(path.join(rootfs, 'etc', 'group')).find((f) => f[0] === group);
+  if (!fields) throw new PodStartError('CreateContainerError', `unable to find group ${group}: no matching entries in the image's /etc/group`);
+  return { uid, gid: Number(fields[2]) };
 }

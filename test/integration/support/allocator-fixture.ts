@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { renderSparkApplication, type SparkApplicationSpec } from '../../../lib/core';
 import { loadKubeconfig, KubeApi } from '../../e2e/support/kube-api';
-import { bundleImageProgram, ImageProgramProcess } from '../../support/image-program';
+import { bundleImageProgram, ImageProgramProcess, REPO_ROOT } from '../../support/image-program';
 import { TcpProxy } from '../../support/tcp-proxy';
 import { connection } from './cluster-env';
 import { apply, waitFor, type KubeObj } from './kube';
@@ -38,6 +38,7 @@ export class AllocatorFixture {
   metricsUrl = '';
   private kubeconfigPath = '';
   private sidecarEnv: NodeJS.ProcessEnv = {};
+  private readonly sidecarLogs: Array<Record<string, unknown>> = [];
 
   constructor(readonly options: AllocatorFixtureOptions) {}
 
@@ -113,6 +114,7 @@ export class AllocatorFixture {
   /** Starts (or restarts) the sidecar process; resolves to its "allocator started" log line. */
   async startSidecar(bridgePort?: number): Promise<{ bridgePort: number; metricsPort: number }> {
     bundle ??= bundleImageProgram();
+    if (this.sidecar) this.sidecarLogs.push(...this.sidecar.logs, { msg: '--- sidecar restarted ---' });
     this.sidecar = new ImageProgramProcess(bundle, ['allocator'], {
       ...this.sidecarEnv,
       ...(bridgePort ? { SPARKPLANE_ALLOCATOR_BRIDGE_PORT: String(bridgePort) } : {}),
@@ -143,13 +145,21 @@ export class AllocatorFixture {
   }
 
   /** The application's executor pods in the API. */
-  executorPods(): Promise<KubeObj[]> {
-    return this.admin.pods({ namespace: this.options.namespace, labelSelector: 'spark-role=executor' });
+  async executorPods(): Promise<KubeObj[]> {
+    const pods = await this.admin.pods({ namespace: this.options.namespace, labelSelector: 'spark-role=executor' });
+    return pods.filter((pod: KubeObj) => pod.metadata.ownerReferences?.[0]?.uid === this.driverPod.metadata.uid);
+  }
+
+  /** Where the sidecar's log lines go at stop, for a failure's post-mortem. */
+  get logFile(): string {
+    return path.join(REPO_ROOT, '.cache', 'allocator-it', `${this.options.name}.log`);
   }
 
   async stop(): Promise<void> {
     await this.bridge?.stop();
     await this.sidecar?.kill();
+    fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
+    fs.writeFileSync(this.logFile, [...this.sidecarLogs, ...(this.sidecar?.logs ?? [])].map((line) => JSON.stringify(line)).join('\n') + '\n' + (this.sidecar?.stderr.join('') ?? ''));
     await this.proxy?.close();
     this.admin.close();
   }

@@ -46,6 +46,7 @@ export class SimulatedBridge {
   private readonly deleted = new Set<string>();
   private readonly pods = new Map<string, SeenPod>();
   private profileSent = false;
+  private hello: BridgeHello | undefined;
   private watchRequest: http.ClientRequest | undefined;
   /** Every executor ID this bridge minted. */
   readonly mintedIds: string[] = [];
@@ -67,17 +68,22 @@ export class SimulatedBridge {
       driverPod: { name: driverPod.metadata.name, uid: driverPod.metadata.uid },
       sparkVersion: '4.0.5',
     };
+    this.hello = hello;
+    await this.sayHello();
+    this.running = true;
+    this.loop = this.syncLoop();
+  }
+
+  private async sayHello(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.post('/v1/hello', hello);
-        break;
+        await this.post('/v1/hello', this.hello);
+        return;
       } catch (error) {
         if (attempt > 100) throw error;
         await sleep(100);
       }
     }
-    this.running = true;
-    this.loop = this.syncLoop();
   }
 
   /** Sets Spark's target (dynamic allocation's total for the default profile). */
@@ -104,6 +110,10 @@ export class SimulatedBridge {
   async kill(count: number): Promise<void> {
     const victims = this.registered().slice(0, count);
     this.target = Math.max(0, this.target - victims.length);
+    // Spark lowers the target at once and deletes the pods after deleteGracePeriod (5 s); the
+    // sidecar has the new target by then. One completed sync stands in for the grace period.
+    const syncs = this.syncs;
+    while (this.syncs < syncs + 2) await sleep(50);
     const ns = this.options.driverPod.metadata.namespace;
     await Promise.all(victims.map((id) => this.options.api.delete(`/api/v1/namespaces/${ns}/pods/${this.options.driverPod.metadata.name}-exec-${id}`)));
   }
@@ -142,10 +152,16 @@ export class SimulatedBridge {
             this.pendingMinted.push({ request: request.request, executorId, resourceProfileId: 0, ...this.split(this.build(executorId)), resources: [] });
           }
         }
-      } catch {
-        // The sidecar is restarting: its sync answers again soon. Minted pods are sent again.
+      } catch (error) {
+        // A restarted sidecar does not know this bridge (409): say hello again, as the real bridge does.
+        // Minted pods are sent again; the new sidecar ignores them (their requests died with the old one).
         this.pendingMinted = [...minted, ...this.pendingMinted];
-        await sleep(200);
+        if (/HTTP 409/.test(String(error))) {
+          this.profileSent = false;
+          await this.sayHello();
+        } else {
+          await sleep(200);
+        }
       }
     }
   }
@@ -214,6 +230,8 @@ export class SimulatedBridge {
           }
           lastVersion = event.object.metadata.resourceVersion ?? lastVersion;
           if (event.type === 'BOOKMARK') continue;
+          // Other drivers' executors (the tests share an app ID) are not this driver's.
+          if (event.object.metadata.ownerReferences?.[0]?.uid !== this.options.driverPod.metadata.uid) continue;
           const name = event.object.metadata.name;
           if (event.type === 'DELETED' || event.object.metadata.deletionTimestamp) this.pods.delete(name);
           else this.pods.set(name, { executorId: event.object.metadata.labels?.['spark-exec-id'] ?? '', phase: event.object.status?.phase ?? 'Pending' });
