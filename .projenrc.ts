@@ -204,6 +204,11 @@ project.addTask('image', {
 });
 project.addTask('image:docker', { description: 'Build the sparkplane image with docker, podman or buildah', exec: 'scripts/image/build-docker' });
 
+project.addTask('bench:allocator', {
+  description: 'Ramp the allocator sidecar to 1,000 executors on KWOK nodes of the test control plane; print figures',
+  exec: 'tsx bench/allocator.bench.ts',
+});
+
 project.addTask('example', {
   description: 'Synthesize the main example (SparkPi with cdk8s) and print the manifests',
   exec: 'tsx examples/cdk8s/main.ts',

@@ -14,7 +14,7 @@ export class KubeRest {
   private readonly agent = new https.Agent({ keepAlive: true, maxSockets: 16 });
   private readonly server: URL;
 
-  constructor(private readonly kubeConfig: KubeConfig) {
+  constructor(private readonly kubeConfig: KubeConfig, private readonly onRequest: (method: string) => void = () => {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('no current cluster in the Kubernetes configuration: set KUBECONFIG, or run in a pod with a service account');
     this.server = new URL(cluster.server);
@@ -33,6 +33,7 @@ export class KubeRest {
       timeout: 30_000,
     };
     await this.kubeConfig.applyToHTTPSOptions(options);
+    this.onRequest(method);
     return new Promise((resolve, reject) => {
       const req = https.request(options, (res) => {
         const chunks: Buffer[] = [];

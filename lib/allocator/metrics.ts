@@ -11,6 +11,7 @@ export const ALLOCATOR_METRIC_NAMES = [
   'sparkplane_allocator_pods_created_total',
   'sparkplane_allocator_pods_deleted_total',
   'sparkplane_allocator_api_errors_total',
+  'sparkplane_allocator_api_requests_total',
   'sparkplane_allocator_round_duration_seconds',
   'sparkplane_allocator_mint_duration_seconds',
   'sparkplane_allocator_last_sync_age_seconds',
@@ -26,6 +27,7 @@ export class AllocatorMetrics {
   readonly podsCreated = new Counter({ name: 'sparkplane_allocator_pods_created_total', help: 'Executor pods created', labelNames: ['resource_profile'], registers: [this.registry] });
   readonly podsDeleted = new Counter({ name: 'sparkplane_allocator_pods_deleted_total', help: 'Executor pods deleted by the allocator, by reason (pending-timeout, excess, failed)', labelNames: ['reason'], registers: [this.registry] });
   readonly apiErrors = new Counter({ name: 'sparkplane_allocator_api_errors_total', help: 'Failed Kubernetes API calls, by verb and HTTP status', labelNames: ['verb', 'code'], registers: [this.registry] });
+  readonly apiRequests = new Counter({ name: 'sparkplane_allocator_api_requests_total', help: 'Kubernetes API requests made (lists and writes; watches not counted), by HTTP method', labelNames: ['method'], registers: [this.registry] });
   readonly roundSeconds = new Histogram({ name: 'sparkplane_allocator_round_duration_seconds', help: 'Time of one allocation round (loop latency)', buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1], registers: [this.registry] });
   readonly mintSeconds = new Histogram({ name: 'sparkplane_allocator_mint_duration_seconds', help: 'Time from a mint request to the minted pods arriving from the bridge', buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [this.registry] });
 

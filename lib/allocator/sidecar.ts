@@ -31,9 +31,9 @@ export async function runAllocatorSidecar(env: Readonly<Record<string, string | 
   const log = jsonLogger(config.logLevel, 'allocator');
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromDefault();
-  const rest = new KubeRest(kubeConfig);
   let lastSyncAt: number | undefined;
   const metrics = new AllocatorMetrics(() => (lastSyncAt === undefined ? 0 : (Date.now() - lastSyncAt) / 1000));
+  const rest = new KubeRest(kubeConfig, (method) => metrics.apiRequests.inc({ method }));
   const allocator = new ExecutorAllocator(config, executorPodWrites(rest, config.namespace), metrics, log);
   const ns = encodeURIComponent(config.namespace);
   const watchFailed = (what: string) => (error: unknown) => {

@@ -81,9 +81,10 @@ export interface BridgeSync {
   /**
    * A pod (container appended) per profile, built with executor ID "0", sent when the profile is
    * first seen: the sidecar reads its resource requests for the quota footprint.
+   * @default - no new profile
    */
   readonly profiles?: Readonly<Record<string, { readonly pod: KubeJson; readonly container: KubeJson }>>;
-  /** Pods minted since the last sync. */
+  /** Pods minted since the last sync. @default - none */
   readonly minted?: readonly MintedExecutor[];
 }
 
