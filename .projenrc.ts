@@ -168,6 +168,8 @@ const sharedJestConfig = {
   transform: { '^.+\\.tsx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }] },
   moduleNameMapper: { '^sparkplane$': '<rootDir>/lib/index.ts', '^sparkplane/(cdk8s|pulumi)$': '<rootDir>/lib/$1/index.ts' },
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  // The cluster's etcd data (*.snap) is not a Jest snapshot.
+  modulePathIgnorePatterns: ['<rootDir>/.cache/'],
   maxWorkers: 1,
 };
 /** A suite on the real control plane: its Jest config (the cluster's global setup) and its task. */
