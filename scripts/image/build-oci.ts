@@ -498,6 +498,8 @@ async function main(): Promise<void> {
     bridge: bridgeJar !== undefined,
     layers: layers.map((l) => ({ name: l.name, digest: l.digest, size: l.gz.length, diffId: l.diffId, uncompressedSize: l.uncompressedSize })),
     archiveSize: fs.statSync(archive).size,
+    // The image config's `config` (Entrypoint, Env, User, WorkingDir): what runs the rootfs.
+    config: config.config,
     timings: { ...timings, totalMs: Date.now() - started },
   };
   writeAtomic(path.join(out, 'build.json'), JSON.stringify(summary, null, 2) + '\n');

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { renderSparkApplication, type SparkApplicationSpec } from '../../../lib/core';
 import { apply, createRestrictedNamespace, type KubeObj } from '../../integration/support/kube';
 import { KubeApi, suiteKubeApi } from './kube-api';
-import { E2E_CACHE, PROCESS_NODE_SELECTOR, ProcessKubelet, type KubeletStats } from './process-kubelet';
+import { E2E_CACHE, PROCESS_NODE_SELECTOR, ProcessKubelet, type KubeletStats, type RootfsImage } from './process-kubelet';
 import { run, sleep, waitUntil } from './run';
 import { ensureJobsJar, ensureSparkHome, javaHome, type SparkDistribution } from './spark-home';
 
@@ -25,8 +25,8 @@ export interface ProcessNode {
 /** Where the images carry the e2e jobs jars, as an application image would carry its jar. */
 const IMAGE_JOBS_FOLDER = '/opt/sparkplane-e2e/jobs';
 
-/** Installs (once) the Spark versions and the jobs jar, and starts the process kubelet with an image per version. */
-export async function startProcessNode(versions: readonly string[]): Promise<ProcessNode> {
+/** Installs (once) the Spark versions and the jobs jar, and starts the process kubelet with an image per version (plus `extraImages`). */
+export async function startProcessNode(versions: readonly string[], extraImages: Readonly<Record<string, RootfsImage>> = {}): Promise<ProcessNode> {
   const jdk = await javaHome();
   const dists: Record<string, SparkDistribution> = {};
   const jobsJars: Record<string, string> = {};
@@ -41,7 +41,7 @@ export async function startProcessNode(versions: readonly string[]): Promise<Pro
   const kubelet = await ProcessKubelet.start({
     api,
     javaHome: jdk,
-    images: Object.fromEntries(versions.map((v) => [sparkImage(v), dists[v].sparkHome])),
+    images: { ...Object.fromEntries(versions.map((v) => [sparkImage(v), dists[v].sparkHome])), ...extraImages },
     imageFolders: jobsFolder ? { [IMAGE_JOBS_FOLDER]: jobsFolder } : {},
   });
   await waitUntil(async () => {
