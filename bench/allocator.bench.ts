@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     const created = await fixture.metric('sparkplane_allocator_pods_created_total');
     const writes = (await fixture.metric('sparkplane_allocator_api_requests_total', 'method="POST"')) + (await fixture.metric('sparkplane_allocator_api_requests_total', 'method="DELETE"'));
     const requests = await fixture.metric('sparkplane_allocator_api_requests_total');
+    const heapUsedMiB = (await fixture.metric('nodejs_heap_size_used_bytes')) / 2 ** 20;
+    const heapTotalMiB = (await fixture.metric('nodejs_heap_size_total_bytes')) / 2 ** 20;
     const idleFrom = cpuSeconds(pid);
     await new Promise((r) => setTimeout(r, 10_000));
     const idleCpu = (cpuSeconds(pid) - idleFrom) / 10;
@@ -66,12 +68,12 @@ async function main(): Promise<void> {
       executors, batchSize: batch, batchDelay: delay,
       secondsToTarget: +(elapsedMs / 1000).toFixed(1), idealSeconds: ideal / 1000, ratioToIdeal: +(elapsedMs / ideal).toFixed(3),
       podsCreated: created, writeRequestsPerCreatedPod: +(writes / created).toFixed(3), allRequestsPerCreatedPod: +(requests / created).toFixed(3),
-      sidecarPeakRssMiB: +peakRssMiB(pid).toFixed(1), sidecarIdleCpuPercent: +(idleCpu * 100).toFixed(2), node: process.version,
+      sidecarPeakRssMiB: +peakRssMiB(pid).toFixed(1), sidecarHeapUsedMiB: +heapUsedMiB.toFixed(1), sidecarHeapTotalMiB: +heapTotalMiB.toFixed(1), sidecarIdleCpuPercent: +(idleCpu * 100).toFixed(2), node: process.version,
     };
     console.log(`allocator bench: ${executors} executors, batch ${batch}, delay ${delay}`);
     console.log(`  time to target        ${figures.secondsToTarget} s (ideal ceil(N/batch)*delay = ${figures.idealSeconds} s, ratio ${figures.ratioToIdeal})`);
     console.log(`  write requests / pod  ${figures.writeRequestsPerCreatedPod} (all requests incl. lists ${figures.allRequestsPerCreatedPod}; ${created} pods created)`);
-    console.log(`  sidecar peak RSS      ${figures.sidecarPeakRssMiB} MiB (Node ${process.version})`);
+    console.log(`  sidecar peak RSS      ${figures.sidecarPeakRssMiB} MiB (Node ${process.version}); V8 heap at the target ${figures.sidecarHeapUsedMiB} MiB used of ${figures.sidecarHeapTotalMiB} MiB`);
     console.log(`  sidecar idle CPU      ${figures.sidecarIdleCpuPercent} % of one core over 10 s at the target`);
     fs.mkdirSync(path.join(REPO_ROOT, '.cache', 'bench'), { recursive: true });
     fs.writeFileSync(path.join(REPO_ROOT, '.cache', 'bench', 'allocator.json'), JSON.stringify(figures, null, 2));

@@ -18,6 +18,7 @@ import * as path from 'path';
 import { parseArgs } from 'util';
 import * as zlib from 'zlib';
 import { gzipFixed, normalizePath, readTar, TarEntry, writeTar } from './tar';
+import { IMAGE_NODE_FLAGS } from './bundle';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -424,7 +425,7 @@ async function main(): Promise<void> {
     config: {
       User: '65532:65532',
       Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt'],
-      Entrypoint: [IMAGE_PATHS.node, IMAGE_PATHS.bundle],
+      Entrypoint: [IMAGE_PATHS.node, ...IMAGE_NODE_FLAGS, IMAGE_PATHS.bundle],
       WorkingDir: IMAGE_PATHS.home,
       Labels: labels,
     },

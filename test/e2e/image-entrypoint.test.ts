@@ -118,7 +118,7 @@ describe('the image archive (OCI layout)', () => {
     const [uid, gid] = config.config.User.split(':').map(Number);
     expect(uid).toBe(65532);
     expect(gid).toBe(65532);
-    expect(config.config.Entrypoint).toEqual(['/usr/local/bin/node', '/opt/sparkplane/app/sparkplane.js']);
+    expect(config.config.Entrypoint).toEqual(['/usr/local/bin/node', '--max-semi-space-size=1', '--max-old-space-size=64', '/opt/sparkplane/app/sparkplane.js']);
     expect(config.config.WorkingDir).toBe('/home/nonroot');
     expect(config.config.Env).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
     expect(config.config.Labels).toMatchObject({ 'org.opencontainers.image.title': 'sparkplane', 'org.opencontainers.image.licenses': 'Apache-2.0' });

@@ -2,18 +2,18 @@
 import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
-import { imageBundleOptions } from '../../scripts/image/bundle';
+import { build } from 'esbuild';
+import { IMAGE_NODE_FLAGS, imageBundleOptions } from '../../scripts/image/bundle';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const IMAGE_PROGRAM_ENTRY = path.join(REPO_ROOT, 'lib', 'image', 'main.ts');
 export const IMAGE_PROGRAM_BUNDLE = path.join(REPO_ROOT, '.cache', 'image-program', 'sparkplane.js');
 
 /** Bundles the image's program (about a second) and returns the bundle's path. */
-export function bundleImageProgram(outfile = IMAGE_PROGRAM_BUNDLE): string {
+export async function bundleImageProgram(outfile = IMAGE_PROGRAM_BUNDLE): Promise<string> {
   fs.mkdirSync(path.dirname(outfile), { recursive: true });
   // The image's own bundle options, for the Node that runs the tests.
-  buildSync({ ...imageBundleOptions(IMAGE_PROGRAM_ENTRY, `node${process.versions.node.split('.')[0]}`), outfile });
+  await build({ ...imageBundleOptions(IMAGE_PROGRAM_ENTRY, `node${process.versions.node.split('.')[0]}`), outfile });
   return outfile;
 }
 
@@ -25,7 +25,8 @@ export class ImageProgramProcess {
   readonly exited: Promise<number | null>;
 
   constructor(bundle: string, args: readonly string[], env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, [bundle, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Node runs the bundle with the image entrypoint's flags.
+    this.child = spawn(process.execPath, [...IMAGE_NODE_FLAGS, bundle, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffer = '';
     this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       buffer += chunk;

@@ -90,6 +90,7 @@ export class AllocatorFixture {
     for (const variable of rendered.env) if (variable.value !== undefined) env[variable.name] = variable.value;
     this.sidecarEnv = {
       PATH: process.env.PATH,
+      ...(process.env.SPARKPLANE_SIDECAR_NODE_OPTIONS ? { NODE_OPTIONS: process.env.SPARKPLANE_SIDECAR_NODE_OPTIONS } : {}),
       KUBECONFIG: this.kubeconfigPath,
       ...env,
       SPARKPLANE_NAMESPACE: namespace,
@@ -113,7 +114,7 @@ export class AllocatorFixture {
 
   /** Starts (or restarts) the sidecar process; resolves to its "allocator started" log line. */
   async startSidecar(bridgePort?: number): Promise<{ bridgePort: number; metricsPort: number }> {
-    bundle ??= bundleImageProgram();
+    bundle ??= await bundleImageProgram();
     if (this.sidecar) this.sidecarLogs.push(...this.sidecar.logs, { msg: '--- sidecar restarted ---' });
     this.sidecar = new ImageProgramProcess(bundle, ['allocator'], {
       ...this.sidecarEnv,
