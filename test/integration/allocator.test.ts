@@ -6,6 +6,8 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { ALLOCATOR_METRIC_NAMES } from '../../lib/allocator/metrics';
+import { bundleImageProgram, ImageProgramProcess } from '../support/image-program';
 import { AllocatorFixture } from './support/allocator-fixture';
 import { createRestrictedNamespace, deleteNamespace, waitFor } from './support/kube';
 import { REPO_ROOT } from './global-setup';
@@ -80,6 +82,15 @@ describe('the allocator sidecar on the real control plane', () => {
       console.log(`allocator ramp 0 -> 200 (batch 20, delay 1 s) with an API server restart, a connection cut and a sidecar restart: ${(elapsed / 1000).toFixed(1)} s`);
     });
 
+    it('serves /healthz, /readyz and Prometheus metrics with every documented series', async () => {
+      const base = fixture.metricsUrl.replace(/\/metrics$/, '');
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const text = await (await fetch(fixture.metricsUrl)).text();
+      for (const name of ALLOCATOR_METRIC_NAMES) expect(text).toContain(`# TYPE ${name} `);
+      expect((await fetch(`${base}/nothing`)).status).toBe(404);
+    });
+
     it('creates nothing while Spark scales down, and the pods Spark deletes are gone', async () => {
       const created = await fixture.metric('sparkplane_allocator_pods_created_total');
       await fixture.bridge.kill(150);
@@ -98,6 +109,18 @@ describe('the allocator sidecar on the real control plane', () => {
       await new Promise((r) => setTimeout(r, 2500));
       expect(await fixture.executorPods()).toEqual([]);
     });
+  });
+
+  it('refuses bad settings at start: exit code 2 and one JSON line naming each variable', async () => {
+    const program = new ImageProgramProcess(await bundleImageProgram(), ['allocator'], { PATH: process.env.PATH, SPARKPLANE_NAMESPACE: namespace, SPARKPLANE_ALLOCATOR_BATCH_SIZE: 'ten', SPARKPLANE_ALLOCATOR_PENDING_TIMEOUT: '-1s' });
+    expect(await program.exited).toBe(2);
+    const error = JSON.parse(program.stderr.join('').trim());
+    expect(error.level).toBe('error');
+    expect(error.problems).toEqual([
+      'SPARKPLANE_DRIVER_POD_NAME is not set: set it (the library renders it from the downward API)',
+      'SPARKPLANE_ALLOCATOR_BATCH_SIZE="ten" is not a whole number from 1 to 10000: set it to e.g. 10',
+      'SPARKPLANE_ALLOCATOR_PENDING_TIMEOUT="-1s" is not a duration of at least 1000 ms: use a Spark duration such as "600s", "500ms" or "2min"',
+    ]);
   });
 
   describe('capacity', () => {
