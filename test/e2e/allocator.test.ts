@@ -5,7 +5,7 @@
 // its pods allocator. Dynamic allocation decides how many executors; the sidecar creates them; they
 // run, register, compute, and Spark removes them when idle. On 4.0.5 and 3.5.9.
 import { deleteNamespace } from '../integration/support/kube';
-import { finalDriver, jobOutcome, leftoverSparkJvms, processNodeSpec, recordFigures, runApplication, startProcessNode, stopProcessNode, type ProcessNode, type Timeline } from './support/spark-app';
+import { finalDriver, jobOutcome, leftoverSparkJvms, mib, processNodeSpec, recordFigures, runApplication, startProcessNode, stopProcessNode, type ProcessNode, type Timeline } from './support/spark-app';
 import { JOBS } from './support/spark-home';
 import { ensureSparkplaneImage, SPARKPLANE_E2E_IMAGE } from './support/sparkplane-image';
 
@@ -29,6 +29,7 @@ describe.each(VERSIONS)('the allocator sidecar with Spark %s', (version) => {
   let timeline: Timeline;
   let driverLog: string;
   let sidecarLog: string;
+  let sidecarPeakRssMiB: number;
 
   beforeAll(async () => {
     timeline = await runApplication(
@@ -48,7 +49,14 @@ describe.each(VERSIONS)('the allocator sidecar with Spark %s', (version) => {
     const driver = finalDriver(timeline).metadata.name;
     driverLog = node!.kubelet.logOf(timeline.namespace, driver);
     sidecarLog = node!.kubelet.logOf(timeline.namespace, driver, 'allocator');
-    recordFigures(`allocator ${version}`, { seconds: timeline.seconds, peakExecutorPods: timeline.peakExecutors, executorPodCounts: timeline.executorCounts.map(([t, n]) => `${t.toFixed(1)}s:${n}`).join(' ') });
+    const sidecar = node!.kubelet.records().find((r) => r.namespace === timeline.namespace && r.name === driver)?.containers.find((c) => c.name === 'allocator');
+    sidecarPeakRssMiB = mib(sidecar?.peakRssBytes ?? 0);
+    recordFigures(`allocator ${version}`, {
+      seconds: timeline.seconds,
+      peakExecutorPods: timeline.peakExecutors,
+      executorPodCounts: timeline.executorCounts.map(([t, n]) => `${t.toFixed(1)}s:${n}`).join(' '),
+      sidecarPeakRssMiB,
+    });
   }, 15 * 60_000);
 
   afterAll(() => deleteNamespace(timeline?.namespace));
@@ -65,6 +73,9 @@ describe.each(VERSIONS)('the allocator sidecar with Spark %s', (version) => {
   it('Spark loads the bridge as its pods allocator, and the bridge reaches the sidecar', () => {
     expect(driverLog).toContain(`Running Spark version ${version}`);
     expect(sidecarLog).toMatch(/"msg":"allocator started"/);
+    // The image's own Node, with its entrypoint's heap flags, inside the rendered 128Mi limit.
+    expect(sidecarPeakRssMiB).toBeGreaterThan(20);
+    expect(sidecarPeakRssMiB).toBeLessThan(128);
     expect(sidecarLog).toMatch(new RegExp(`"msg":"bridge connected","appId":"spark-[0-9a-f]+","sparkVersion":"${version.replace(/\./g, '\\.')}"`));
   });
 
