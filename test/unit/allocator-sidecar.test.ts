@@ -98,6 +98,12 @@ describe('the allocator option of SparkApplication', () => {
     expect(role(base)).toEqual([...role(withoutAllocator), { apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] }]);
   });
 
+  it('refuses a driver init container named like one of the allocator\'s', () => {
+    expect(() => renderSparkApplication({ ...base, driver: { initContainers: [{ name: 'allocator', image: 'busybox:1.36' }] } })).toThrow(
+      /driver.initContainers\[0\].name = "allocator": is the name of another container of the pod/,
+    );
+  });
+
   it('refuses bad allocator props and the Spark keys the option owns, naming each', () => {
     let error: SparkplaneValidationError | undefined;
     try {

@@ -10,7 +10,7 @@ import { isSparkDuration, parseKubeQuantity, parseSparkSizeMiB } from '../quanti
 import { sparkConfKeyProblem } from '../spark/conf-keys';
 import { parseSparkVersion, sparkVersionProblem } from '../spark/spark-version';
 import { ProblemCollector } from '../validation';
-import { allocatorProblems, BRIDGE_VOLUME_NAME } from '../allocator/allocator-sidecar';
+import { ALLOCATOR_CONTAINER_NAME, allocatorProblems, BRIDGE_VOLUME_NAME, INSTALL_BRIDGE_CONTAINER_NAME } from '../allocator/allocator-sidecar';
 import { ALLOCATOR_URL_ENV } from '../allocator/protocol';
 import {
   CONF_MOUNT_PATH, DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES,
@@ -145,7 +145,8 @@ class SpecChecker {
     this.checkTolerations(`${role}.tolerations`, pod.tolerations);
     this.checkEnv(role, pod);
     this.checkMounts(`${role}.volumeMounts`, pod.volumeMounts);
-    const containerNames = new Set([sparkContainerName]);
+    // With the allocator, the driver pod also holds its two init containers.
+    const containerNames = new Set([sparkContainerName, ...(role === 'driver' && this.spec.allocator !== undefined ? [INSTALL_BRIDGE_CONTAINER_NAME, ALLOCATOR_CONTAINER_NAME] : [])]);
     this.checkContainers(`${role}.initContainers`, pod.initContainers, containerNames);
     this.checkContainers(`${role}.sidecars`, pod.sidecars, containerNames);
     if (pod.securityContext !== undefined && !isRecord(pod.securityContext)) problems.add(`${role}.securityContext`, pod.securityContext, 'must be an object');
