@@ -1,6 +1,7 @@
 // How the image's program is bundled: one CommonJS file for Node, with every dependency inside.
 // scripts/image/build-oci uses it for the image; tests that run the program on the host's Node can
 // use the same options with their own target.
+import * as fs from 'fs';
 import * as path from 'path';
 import type { BuildOptions, Plugin } from 'esbuild';
 
@@ -13,11 +14,12 @@ import type { BuildOptions, Plugin } from 'esbuild';
 const clientNodeSideEffectFree: Plugin = {
   name: 'client-node-side-effect-free',
   setup(build) {
-    build.onResolve({ filter: /.*/ }, async (args) => {
-      if (args.pluginData?.sideEffectFree || !(args.importer.includes('/@kubernetes/client-node/') || args.path.startsWith('@kubernetes/client-node'))) return undefined;
-      const result = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { sideEffectFree: true } });
-      if (result.errors.length || !result.path.includes('/@kubernetes/client-node/')) return result.errors.length ? { errors: result.errors } : { path: result.path, external: result.external, namespace: result.namespace };
-      return { path: result.path, namespace: result.namespace, sideEffects: false };
+    // Its modules import each other by relative paths with their extension ("./gen/index.js"), so
+    // the path is the file: resolving it here is cheap (esbuild's build.resolve per import took 10 s).
+    build.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.includes(`${path.sep}@kubernetes${path.sep}client-node${path.sep}`)) return undefined;
+      const file = path.join(args.resolveDir, args.path);
+      return fs.existsSync(file) && fs.statSync(file).isFile() ? { path: file, sideEffects: false } : undefined;
     });
   },
 };

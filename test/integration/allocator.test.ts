@@ -82,6 +82,13 @@ describe('the allocator sidecar on the real control plane', () => {
       console.log(`allocator ramp 0 -> 200 (batch 20, delay 1 s) with an API server restart, a connection cut and a sidecar restart: ${(elapsed / 1000).toFixed(1)} s`);
     });
 
+    it('renders a driver Job the API server accepts under strict validation and Pod Security "restricted"', () => {
+      expect(fixture.jobDryRun.stdout).toMatch(/job.batch\/ramp-driver serverside-applied \(server dry run\)/);
+      expect(fixture.jobDryRun.stderr).not.toMatch(/PodSecurity|unknown field|Warning/);
+      const sidecar = fixture.app.job.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'allocator');
+      expect(sidecar.restartPolicy).toBe('Always');
+    });
+
     it('serves /healthz, /readyz and Prometheus metrics with every documented series', async () => {
       const base = fixture.metricsUrl.replace(/\/metrics$/, '');
       expect((await fetch(`${base}/healthz`)).status).toBe(200);

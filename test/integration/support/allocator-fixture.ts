@@ -10,7 +10,7 @@ import { loadKubeconfig, KubeApi } from '../../e2e/support/kube-api';
 import { bundleImageProgram, ImageProgramProcess, REPO_ROOT } from '../../support/image-program';
 import { TcpProxy } from '../../support/tcp-proxy';
 import { connection } from './cluster-env';
-import { apply, waitFor, type KubeObj } from './kube';
+import { apply, FIELD_MANAGER, kubectl, manifestStream, waitFor, type KubectlResult, type KubeObj } from './kube';
 import { SimulatedBridge } from './simulated-bridge';
 import { RenderedApplication } from './spark';
 
@@ -36,6 +36,8 @@ export class AllocatorFixture {
   sidecar!: ImageProgramProcess;
   bridge!: SimulatedBridge;
   metricsUrl = '';
+  /** kubectl's result of the Job's strict server-side dry run (stderr carries PodSecurity warnings). */
+  jobDryRun!: KubectlResult;
   private kubeconfigPath = '';
   private sidecarEnv: NodeJS.ProcessEnv = {};
   private readonly sidecarLogs: Array<Record<string, unknown>> = [];
@@ -58,6 +60,9 @@ export class AllocatorFixture {
     // Everything but the Job: KWOK completes a Job's pods at once, and this driver must stay
     // Running. Its pod is the Job's pod template as a bare pod, with the same account and spec.
     apply(objects.filter((o) => o.kind !== 'Job'), { namespace });
+    // The Job itself (its native sidecar, probes, mounts) still goes through strict validation and
+    // PodSecurity admission, as a dry run.
+    this.jobDryRun = kubectl(['apply', '--server-side', '--dry-run=server', '--validate=strict', `--field-manager=${FIELD_MANAGER}`, '-n', namespace, '-f', '-'], { input: manifestStream([this.app.job]) });
     const template = this.app.job.spec.template;
     await this.admin.create(`/api/v1/namespaces/${namespace}/pods`, { apiVersion: 'v1', kind: 'Pod', metadata: { ...template.metadata, name: `${name}-driver-0`, namespace }, spec: template.spec });
     this.driverPod = await waitFor(
