@@ -1,6 +1,10 @@
 import { allocatorConfigFromEnv, AllocatorConfigError, parseDurationMs } from '../../lib/allocator/config';
 import { executorPodToCreate, quotaFootprint, quotaRoom } from '../../lib/allocator/executor-pods';
 import { renderSparkApplication, SparkplaneValidationError, type SparkApplicationSpec } from '../../lib/core';
+import { Chart, Testing } from 'cdk8s';
+import { SparkApplication as Cdk8sSparkApplication } from '../../lib/cdk8s';
+import { PULUMI_ONLY_ANNOTATIONS, SparkApplication as PulumiSparkApplication } from '../../lib/pulumi';
+import { capturePulumiResources, kubeObjectsOf } from '../support/pulumi-mocks';
 import { parseJavaProperties } from '../support/render-helpers';
 
 const required = { SPARKPLANE_NAMESPACE: 'spark', SPARKPLANE_DRIVER_POD_NAME: 'pi-driver-abc' };
@@ -113,5 +117,25 @@ describe('the allocator option of SparkApplication', () => {
     }
     expect(error?.problems.map((p) => p.path)).toEqual(['allocator.image', 'allocator.batchSize', 'allocator.batchDelay', 'allocator.memory', 'sparkConf["spark.kubernetes.allocation.batch.size"]']);
     expect(error?.message).toMatch(/sparkConf\["spark.kubernetes.allocation.batch.size"\] = "7": is set by the allocator option; use allocator.batchSize instead/);
+  });
+});
+
+describe('the allocator option in both front ends', () => {
+  const { name: _name, ...props } = {
+    name: 'pi', sparkVersion: '4.0.5', mainClass: 'org.example.Pi', mainApplicationFile: 'local:///opt/app.jar',
+    dynamicAllocation: { maxExecutors: 40 }, allocator: { image: 'registry.example.com/sparkplane:0.1.0', batchSize: 7 },
+  };
+
+  it('renders the core\'s objects through the cdk8s construct and the Pulumi component alike', async () => {
+    const core = renderSparkApplication({ ...props, name: 'pi', namespace: 'spark' }) as any[];
+    const chart = new Chart(Testing.app(), 'test');
+    new Cdk8sSparkApplication(chart, 'pi', { ...props, namespace: 'spark' });
+    const byKey = (a: any, b: any) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`);
+    expect(Testing.synth(chart).sort(byKey)).toEqual([...core].sort(byKey));
+    const pulumiObjects = kubeObjectsOf(await capturePulumiResources(() => new PulumiSparkApplication('pi', { ...props, namespace: 'spark' })));
+    const job = pulumiObjects.find((o: any) => o.kind === 'Job');
+    expect(job.metadata.annotations).toEqual(PULUMI_ONLY_ANNOTATIONS.Job);
+    expect(job.spec).toEqual(core.find((o) => o.kind === 'Job').spec);
+    expect(pulumiObjects.find((o: any) => o.kind === 'Role').rules).toContainEqual({ apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] });
   });
 });
