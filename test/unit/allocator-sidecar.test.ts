@@ -133,9 +133,9 @@ describe('the allocator option in both front ends', () => {
     const byKey = (a: any, b: any) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`);
     expect(Testing.synth(chart).sort(byKey)).toEqual([...core].sort(byKey));
     const pulumiObjects = kubeObjectsOf(await capturePulumiResources(() => new PulumiSparkApplication('pi', { ...props, namespace: 'spark' })));
-    const job = pulumiObjects.find((o: any) => o.kind === 'Job');
+    const job = pulumiObjects.find((o: any) => o.kind === 'Job')!;
     expect(job.metadata.annotations).toEqual(PULUMI_ONLY_ANNOTATIONS.Job);
     expect(job.spec).toEqual(core.find((o) => o.kind === 'Job').spec);
-    expect(pulumiObjects.find((o: any) => o.kind === 'Role').rules).toContainEqual({ apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] });
+    expect(pulumiObjects.find((o: any) => o.kind === 'Role')!.rules).toContainEqual({ apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] });
   });
 });
