@@ -151,6 +151,24 @@ describe('the allocator sidecar on the real control plane', () => {
       }
     });
 
+    it('deletes an executor pod left Failed past the grace period (Spark did not remove it) and replaces it', async () => {
+      const fixture = new AllocatorFixture({ namespace, name: 'failing', maxExecutors: 5, allocator: { failedPodGrace: '1s' } });
+      try {
+        await fixture.start();
+        fixture.bridge.setTarget(3);
+        await waitFor(() => fixture.bridge.registered().length === 3, 60_000, '3 registered executors');
+        const [victim] = await fixture.executorPods();
+        // What the kubelet reports when the executor's container exits non-zero.
+        await fixture.admin.patch(`/api/v1/namespaces/${namespace}/pods/${victim.metadata.name}/status`, { status: { phase: 'Failed', reason: 'Error' } });
+        await waitFor(async () => (await fixture.metric('sparkplane_allocator_pods_deleted_total', 'reason="failed"')) === 1, 30_000, 'the Failed pod deleted');
+        await waitFor(() => fixture.bridge.registered().length === 3 && !fixture.bridge.registered().includes(victim.metadata.labels['spark-exec-id']), 30_000, 'a replacement registered');
+        expect(fixture.bridge.mintedIds).toHaveLength(4);
+        expect((await fixture.executorPods()).map((p) => p.metadata.name)).not.toContain(victim.metadata.name);
+      } finally {
+        await fixture.stop();
+      }
+    });
+
     it('deletes pods stuck Pending past the timeout, stops adding past the deadline, and Spark learns their IDs', async () => {
       const fixture = new AllocatorFixture({
         namespace,
