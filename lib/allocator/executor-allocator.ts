@@ -103,11 +103,6 @@ export class ExecutorAllocator {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The application the bridge introduced, once it has. */
-  get application(): { readonly appId: string; readonly driverUid: string | undefined } | undefined {
-    return this.bridge && { appId: this.bridge.hello.appId, driverUid: this.bridge.hello.driverPod?.uid };
-  }
-
   // ---- the bridge ----
 
   /** `POST /v1/hello`. Throws on a protocol mismatch. */
@@ -217,11 +212,6 @@ export class ExecutorAllocator {
   }
 
   // ---- the API server ----
-
-  /** Whether the first list of executor pods has arrived. */
-  get ready(): boolean {
-    return this.podsSynced;
-  }
 
   /** A full list of the application's executor pods (at start, and after a watch expired). */
   podsListed(items: readonly KubeJson[], listStartedAt: number): void {

@@ -5,6 +5,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { BridgeHello, BridgeSync, KubeJson } from '../core/allocator/protocol';
+import { DRIVER_CONTAINER_NAME } from '../core/spark-application/layout';
 import { allocatorConfigFromEnv, type AllocatorConfig } from './config';
 import { ExecutorAllocator, KubeApiError } from './executor-allocator';
 import { SPARK_LABELS } from './executor-pods';
@@ -48,7 +49,7 @@ export async function runAllocatorSidecar(env: Readonly<Record<string, string | 
     if (status.phase === 'Succeeded' || status.phase === 'Failed') allocator.driverFinished(`driver pod ${status.phase}`);
     // Without native sidecars the pod would keep Running on this container alone: a terminated
     // driver container ends the allocator's work too.
-    else if (status.containerStatuses?.some((c) => c.state?.terminated)) allocator.driverFinished('driver container terminated');
+    else if (status.containerStatuses?.some((c) => c.name === DRIVER_CONTAINER_NAME && c.state?.terminated)) allocator.driverFinished('driver container terminated');
   };
   const driverWatch = new ListWatch(rest, kubeConfig, `/api/v1/namespaces/${ns}/pods`, { fieldSelector: `metadata.name=${config.driverPodName}` }, {
     listed(items) {
