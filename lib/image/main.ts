@@ -5,24 +5,22 @@ import * as path from 'path';
 import { ALLOCATOR_BRIDGE_IMAGE_DIR, ALLOCATOR_BRIDGE_JAR } from '../core/allocator/protocol';
 import { AllocatorConfigError } from '../allocator/config';
 import { runAllocatorSidecar } from '../allocator/sidecar';
+import { JanitorConfigError, runShuffleJanitor } from '../shuffle-janitor/program';
 import { version } from '../../package.json';
 
 const USAGE = `usage: sparkplane <command>
   allocator               run the executor allocator sidecar (settings from SPARKPLANE_* variables)
   install-bridge <dir>    copy the allocator's JVM bridge jar into <dir> (an init container's job)
+  shuffle-janitor         remove ended applications' shuffle files on this node (SPARKPLANE_JANITOR_* variables)
   --version               print the version`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...args] = argv;
   switch (command) {
-    case 'allocator': {
-      const running = await runAllocatorSidecar(process.env);
-      await new Promise<void>((resolve) => {
-        for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
-      });
-      await running.close();
-      return 0;
-    }
+    case 'allocator':
+      return untilSignalled(await runAllocatorSidecar(process.env));
+    case 'shuffle-janitor':
+      return untilSignalled(await runShuffleJanitor(process.env));
     case 'install-bridge':
       return installBridge(args[0]);
     case '--version':
@@ -33,6 +31,15 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${command === undefined ? '' : `unknown command ${JSON.stringify(command)}\n`}${USAGE}\n`);
       return 2;
   }
+}
+
+/** Runs until SIGTERM or SIGINT, then closes the component. */
+async function untilSignalled(running: { close(): Promise<void> }): Promise<number> {
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+  });
+  await running.close();
+  return 0;
 }
 
 /** Copies the bridge jar into `target`, atomically: the driver never sees half a jar. */
@@ -52,8 +59,9 @@ function installBridge(target: string | undefined): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const problems = error instanceof AllocatorConfigError ? error.problems : undefined;
+    const configError = error instanceof AllocatorConfigError || error instanceof JanitorConfigError;
+    const problems = configError ? error.problems : undefined;
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: error instanceof Error ? error.message : String(error), problems })}\n`);
-    process.exit(error instanceof AllocatorConfigError ? 2 : 1);
+    process.exit(configError ? 2 : 1);
   },
 );

@@ -1,0 +1,128 @@
+// The shuffle janitor as a program (`sparkplane shuffle-janitor`, a container of the shuffle service's
+// DaemonSet pod): every interval it sweeps the node's apps root with ShuffleJanitor, asking the API
+// server about each application's driver pod, and serves /healthz, /readyz and /metrics.
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { parseDurationMs } from '../allocator/config';
+import { KubeApiError } from '../allocator/executor-allocator';
+import { KubeRest } from '../allocator/kube-client';
+import { jsonLogger } from '../allocator/logger';
+import { serveHealthAndMetrics } from '../allocator/sidecar';
+import { ShuffleJanitor, type DriverLookup } from './janitor';
+
+/** The janitor's settings. */
+export interface JanitorConfig {
+  /** The node's apps root, H/apps, as mounted in the container. */
+  readonly appsDir: string;
+  /** How long a driver must be gone or finished before its files go, ms. */
+  readonly graceMs: number;
+  /** Time between sweeps, ms. */
+  readonly intervalMs: number;
+  /** Port of /healthz, /readyz and /metrics (0: any free port, logged at start). */
+  readonly metricsPort: number;
+  /** Address of /healthz, /readyz and /metrics. */
+  readonly metricsHost: string;
+}
+
+/** Bad settings, each named with its value and the fix. */
+export class JanitorConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid shuffle janitor configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'JanitorConfigError';
+  }
+}
+
+/** The settings in `env`; throws one JanitorConfigError naming every bad value. */
+export function janitorConfigFromEnv(env: Readonly<Record<string, string | undefined>>): JanitorConfig {
+  const problems: string[] = [];
+  const duration = (variable: string, fallback: string, minMs: number) => {
+    const value = env[variable]?.trim() || fallback;
+    const ms = parseDurationMs(value);
+    if (ms !== undefined && ms >= minMs) return ms;
+    problems.push(`${variable}=${JSON.stringify(value)} is not a duration of at least ${minMs} ms: use a Spark duration such as ${JSON.stringify(fallback)}`);
+    return parseDurationMs(fallback)!;
+  };
+  const appsDir = env.SPARKPLANE_JANITOR_APPS_DIR?.trim() ?? '';
+  if (!appsDir.startsWith('/')) problems.push(`SPARKPLANE_JANITOR_APPS_DIR=${JSON.stringify(appsDir)} must be the absolute path of the node's apps root as mounted, e.g. "/var/lib/sparkplane/shuffle/apps"`);
+  const port = env.SPARKPLANE_JANITOR_METRICS_PORT?.trim() || '7338';
+  if (!/^[0-9]+$/.test(port) || Number(port) > 65535) problems.push(`SPARKPLANE_JANITOR_METRICS_PORT=${JSON.stringify(port)} is not a port number: set it to e.g. 7338`);
+  const config = {
+    appsDir,
+    graceMs: duration('SPARKPLANE_JANITOR_GRACE', '600s', 0),
+    intervalMs: duration('SPARKPLANE_JANITOR_INTERVAL', '60s', 100),
+    metricsPort: Number(port),
+    metricsHost: env.SPARKPLANE_JANITOR_METRICS_HOST?.trim() || '0.0.0.0',
+  };
+  if (problems.length) throw new JanitorConfigError(problems);
+  return config;
+}
+
+/** A running janitor. */
+export interface RunningJanitor {
+  readonly metricsPort: number;
+  close(): Promise<void>;
+}
+
+/** Starts the janitor with the settings in `env`. */
+export async function runShuffleJanitor(env: Readonly<Record<string, string | undefined>>): Promise<RunningJanitor> {
+  const config = janitorConfigFromEnv(env);
+  const log = jsonLogger('info', 'shuffle-janitor');
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  const registry = new Registry();
+  const requests = new Counter({ name: 'sparkplane_shuffle_janitor_api_requests_total', help: 'Driver pod lookups', labelNames: ['result'], registers: [registry] });
+  const deleted = new Counter({ name: 'sparkplane_shuffle_janitor_deleted_total', help: 'Application directories deleted', registers: [registry] });
+  const apps = new Gauge({ name: 'sparkplane_shuffle_janitor_applications', help: 'Application directories by the last sweep\'s verdict', labelNames: ['verdict'], registers: [registry] });
+  const sweepSeconds = new Histogram({ name: 'sparkplane_shuffle_janitor_sweep_duration_seconds', help: 'Time of one sweep', buckets: [0.01, 0.1, 1, 10, 60], registers: [registry] });
+  const rest = new KubeRest(kubeConfig);
+  const lookup = async (namespace: string, pod: string): Promise<DriverLookup> => {
+    try {
+      const found = await rest.request('GET', `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`);
+      requests.inc({ result: '200' });
+      const meta = found.metadata as { uid: string };
+      return { status: 200, uid: meta.uid, phase: String((found.status as { phase?: string } | undefined)?.phase ?? 'Pending') };
+    } catch (error) {
+      const status = error instanceof KubeApiError ? error.status : 'network';
+      requests.inc({ result: String(status) });
+      return status === 404 ? { status: 404 } : { status: 'error', detail: error instanceof Error ? error.message : String(error) };
+    }
+  };
+  const janitor = new ShuffleJanitor(config.appsDir, lookup, config.graceMs);
+  let swept = false;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const sweep = async () => {
+    const end = sweepSeconds.startTimer();
+    try {
+      const report = await janitor.sweep();
+      for (const dir of report.deleted) log.info('deleted the shuffle files of an ended application', { directory: dir });
+      deleted.inc(report.deleted.length);
+      apps.set({ verdict: 'alive' }, report.alive);
+      apps.set({ verdict: 'waiting' }, report.waiting);
+      apps.set({ verdict: 'unknown' }, report.unknown);
+      swept = true;
+    } catch (error) {
+      log.error('sweep failed', { message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      end();
+      if (!closed) timer = setTimeout(() => void sweep(), config.intervalMs);
+    }
+  };
+  const server = http.createServer((req, res) => void serveHealthAndMetrics(req, res, { healthy: () => true, ready: () => swept, metrics: { registry } }));
+  await new Promise<void>((resolve) => server.listen(config.metricsPort, config.metricsHost, resolve));
+  const metricsPort = (server.address() as AddressInfo).port;
+  log.info('shuffle janitor started', { appsDir: config.appsDir, graceMs: config.graceMs, intervalMs: config.intervalMs, metricsPort });
+  void sweep();
+  return {
+    metricsPort,
+    async close() {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      server.closeAllConnections?.();
+      await new Promise((resolve) => server.close(resolve));
+      rest.close();
+    },
+  };
+}
