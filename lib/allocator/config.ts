@@ -2,6 +2,7 @@
 // same props that it renders into Spark's own allocation keys, so the two never disagree. Every bad
 // value is reported at once, with the variable, the value and what would be valid.
 import { ALLOCATOR_BRIDGE_PORT, ALLOCATOR_METRICS_PORT } from '../core/allocator/protocol';
+import { sparkDurationMs } from '../core/quantity';
 
 /** The allocator sidecar's settings. */
 export interface AllocatorConfig {
@@ -55,23 +56,15 @@ export const ALLOCATOR_ENV = {
   logLevel: 'SPARKPLANE_ALLOCATOR_LOG_LEVEL',
 } as const satisfies Record<keyof AllocatorConfig, string>;
 
-/** A setting the environment got wrong. */
-export class AllocatorConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid allocator configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'AllocatorConfigError';
+/** Settings a program of the image got wrong in its environment, each named with its value and the fix. */
+export class EnvConfigError extends Error {
+  constructor(readonly component: string, readonly problems: readonly string[]) {
+    super(`invalid ${component} configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'EnvConfigError';
   }
 }
 
-const durationUnitsMs: Record<string, number> = { us: 1e-3, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Milliseconds in a Spark duration ("1s", "500ms", "10min"; seconds when no unit), or undefined. */
-export function parseDurationMs(text: string): number | undefined {
-  const match = /^([0-9]+)(us|ms|s|m|min|h|d)?$/i.exec(text.trim());
-  return match ? Number(match[1]) * durationUnitsMs[(match[2] ?? 's').toLowerCase()] : undefined;
-}
-
-/** The settings in `env`; throws one AllocatorConfigError naming every bad value. */
+/** The settings in `env`; throws one EnvConfigError naming every bad value. */
 export function allocatorConfigFromEnv(env: Readonly<Record<string, string | undefined>>): AllocatorConfig {
   const problems: string[] = [];
   const text = (key: keyof AllocatorConfig, fallback?: string): string => {
@@ -90,10 +83,10 @@ export function allocatorConfigFromEnv(env: Readonly<Record<string, string | und
   };
   const duration = (key: keyof AllocatorConfig, fallback: string, minMs: number): number => {
     const value = text(key, fallback);
-    const ms = parseDurationMs(value);
+    const ms = sparkDurationMs(value);
     if (ms !== undefined && ms >= minMs) return ms;
     problems.push(`${ALLOCATOR_ENV[key]}=${JSON.stringify(value)} is not a duration of at least ${minMs} ms: use a Spark duration such as ${JSON.stringify(fallback)}, "500ms" or "2min"`);
-    return parseDurationMs(fallback)!;
+    return sparkDurationMs(fallback)!;
   };
   const logLevel = text('logLevel', 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`${ALLOCATOR_ENV.logLevel}=${JSON.stringify(logLevel)} is not a log level: use one of ${LOG_LEVELS.join(', ')}`);
@@ -115,6 +108,6 @@ export function allocatorConfigFromEnv(env: Readonly<Record<string, string | und
   if (problems.length === 0 && config.pendingTimeoutMs < config.pendingDeadlineMs) {
     problems.push(`${ALLOCATOR_ENV.pendingTimeoutMs} (${config.pendingTimeoutMs} ms) is shorter than ${ALLOCATOR_ENV.pendingDeadlineMs} (${config.pendingDeadlineMs} ms): pods would be deleted before the allocator stops adding; make the timeout the longer one`);
   }
-  if (problems.length) throw new AllocatorConfigError(problems);
+  if (problems.length) throw new EnvConfigError('allocator', problems);
   return config;
 }

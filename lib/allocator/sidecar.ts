@@ -26,7 +26,7 @@ export interface RunningAllocator {
   close(): Promise<void>;
 }
 
-/** Starts the sidecar with the settings in `env`. Throws AllocatorConfigError for bad settings. */
+/** Starts the sidecar with the settings in `env`. Throws EnvConfigError for bad settings. */
 export async function runAllocatorSidecar(env: Readonly<Record<string, string | undefined>>): Promise<RunningAllocator> {
   const config = allocatorConfigFromEnv(env);
   const log = jsonLogger(config.logLevel, 'allocator');

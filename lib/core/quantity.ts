@@ -36,8 +36,16 @@ export function parseSparkSizeMiB(size: unknown): number | undefined {
 }
 
 const sparkDuration = /^([0-9]+)(us|ms|s|m|min|h|d)?$/i;
+const sparkDurationUnitsMs: Record<string, number> = { us: 1e-3, ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds in a Spark time string ("60s", "5min", "500ms"; seconds when no unit), or undefined if malformed. */
+export function sparkDurationMs(duration: unknown): number | undefined {
+  if (typeof duration !== 'string') return undefined;
+  const match = sparkDuration.exec(duration.trim());
+  return match ? Number(match[1]) * sparkDurationUnitsMs[(match[2] ?? 's').toLowerCase()] : undefined;
+}
 
 /** Whether `duration` is a Spark time string ("60s", "5min", "500ms"; seconds when no unit). */
 export function isSparkDuration(duration: unknown): boolean {
-  return typeof duration === 'string' && sparkDuration.test(duration.trim());
+  return sparkDurationMs(duration) !== undefined;
 }

@@ -3,9 +3,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { ALLOCATOR_BRIDGE_IMAGE_DIR, ALLOCATOR_BRIDGE_JAR } from '../core/allocator/protocol';
-import { AllocatorConfigError } from '../allocator/config';
+import { EnvConfigError } from '../allocator/config';
 import { runAllocatorSidecar } from '../allocator/sidecar';
-import { JanitorConfigError, runShuffleJanitor } from '../shuffle-janitor/program';
+import { runShuffleJanitor } from '../shuffle-janitor/program';
 import { version } from '../../package.json';
 
 const USAGE = `usage: sparkplane <command>
@@ -59,7 +59,7 @@ function installBridge(target: string | undefined): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    const configError = error instanceof AllocatorConfigError || error instanceof JanitorConfigError;
+    const configError = error instanceof EnvConfigError;
     const problems = configError ? error.problems : undefined;
     process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: error instanceof Error ? error.message : String(error), problems })}\n`);
     process.exit(configError ? 2 : 1);

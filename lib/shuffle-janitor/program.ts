@@ -5,7 +5,8 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { parseDurationMs } from '../allocator/config';
+import { EnvConfigError } from '../allocator/config';
+import { sparkDurationMs } from '../core/quantity';
 import { KubeApiError } from '../allocator/executor-allocator';
 import { KubeRest } from '../allocator/kube-client';
 import { jsonLogger } from '../allocator/logger';
@@ -26,23 +27,15 @@ export interface JanitorConfig {
   readonly metricsHost: string;
 }
 
-/** Bad settings, each named with its value and the fix. */
-export class JanitorConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid shuffle janitor configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'JanitorConfigError';
-  }
-}
-
-/** The settings in `env`; throws one JanitorConfigError naming every bad value. */
+/** The settings in `env`; throws one EnvConfigError naming every bad value. */
 export function janitorConfigFromEnv(env: Readonly<Record<string, string | undefined>>): JanitorConfig {
   const problems: string[] = [];
   const duration = (variable: string, fallback: string, minMs: number) => {
     const value = env[variable]?.trim() || fallback;
-    const ms = parseDurationMs(value);
+    const ms = sparkDurationMs(value);
     if (ms !== undefined && ms >= minMs) return ms;
     problems.push(`${variable}=${JSON.stringify(value)} is not a duration of at least ${minMs} ms: use a Spark duration such as ${JSON.stringify(fallback)}`);
-    return parseDurationMs(fallback)!;
+    return sparkDurationMs(fallback)!;
   };
   const appsDir = env.SPARKPLANE_JANITOR_APPS_DIR?.trim() ?? '';
   if (!appsDir.startsWith('/')) problems.push(`SPARKPLANE_JANITOR_APPS_DIR=${JSON.stringify(appsDir)} must be the absolute path of the node's apps root as mounted, e.g. "/var/lib/sparkplane/shuffle/apps"`);
@@ -55,7 +48,7 @@ export function janitorConfigFromEnv(env: Readonly<Record<string, string | undef
     metricsPort: Number(port),
     metricsHost: env.SPARKPLANE_JANITOR_METRICS_HOST?.trim() || '0.0.0.0',
   };
-  if (problems.length) throw new JanitorConfigError(problems);
+  if (problems.length) throw new EnvConfigError('shuffle janitor', problems);
   return config;
 }
 

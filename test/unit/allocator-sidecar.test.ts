@@ -1,6 +1,6 @@
-import { allocatorConfigFromEnv, AllocatorConfigError, parseDurationMs } from '../../lib/allocator/config';
+import { allocatorConfigFromEnv, EnvConfigError } from '../../lib/allocator/config';
 import { executorPodToCreate, quotaFootprint, quotaRoom } from '../../lib/allocator/executor-pods';
-import { renderSparkApplication, SparkplaneValidationError, type SparkApplicationSpec } from '../../lib/core';
+import { renderSparkApplication, sparkDurationMs, SparkplaneValidationError, type SparkApplicationSpec } from '../../lib/core';
 import { Chart, Testing } from 'cdk8s';
 import { SparkApplication as Cdk8sSparkApplication } from '../../lib/cdk8s';
 import { PULUMI_ONLY_ANNOTATIONS, SparkApplication as PulumiSparkApplication } from '../../lib/pulumi';
@@ -14,19 +14,19 @@ describe('the allocator sidecar\'s configuration', () => {
     expect(allocatorConfigFromEnv({ ...required, SPARKPLANE_ALLOCATOR_BATCH_SIZE: '20', SPARKPLANE_ALLOCATOR_BATCH_DELAY: '500ms' })).toMatchObject({
       namespace: 'spark', driverPodName: 'pi-driver-abc', batchSize: 20, batchDelayMs: 500, pendingDeadlineMs: 60_000, pendingTimeoutMs: 600_000, bridgePort: 7090, metricsPort: 7091, logLevel: 'info',
     });
-    expect(parseDurationMs('2min')).toBe(120_000);
-    expect(parseDurationMs('10')).toBe(10_000);
-    expect(parseDurationMs('ten')).toBeUndefined();
+    expect(sparkDurationMs('2min')).toBe(120_000);
+    expect(sparkDurationMs('10')).toBe(10_000);
+    expect(sparkDurationMs('ten')).toBeUndefined();
   });
 
   it('names every bad variable, its value and the fix, all at once', () => {
-    let error: AllocatorConfigError | undefined;
+    let error: EnvConfigError | undefined;
     try {
       allocatorConfigFromEnv({ SPARKPLANE_ALLOCATOR_BATCH_SIZE: '0', SPARKPLANE_ALLOCATOR_BATCH_DELAY: 'soon', SPARKPLANE_ALLOCATOR_LOG_LEVEL: 'loud' });
     } catch (e) {
-      error = e as AllocatorConfigError;
+      error = e as EnvConfigError;
     }
-    expect(error).toBeInstanceOf(AllocatorConfigError);
+    expect(error).toBeInstanceOf(EnvConfigError);
     expect(error!.problems).toEqual([
       'SPARKPLANE_ALLOCATOR_LOG_LEVEL="loud" is not a log level: use one of debug, info, warn, error',
       'SPARKPLANE_NAMESPACE is not set: set it (the library renders it from the downward API)',
