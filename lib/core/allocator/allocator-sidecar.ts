@@ -6,10 +6,8 @@
 import { compact } from '../compact';
 import type { KubeContainer, KubeEnvVar, KubeVolumeMount } from '../kube-objects';
 import { containerSecurityContext } from '../pod-security';
-import { isSparkDuration, parseKubeQuantity } from '../quantity';
 import { sparkConfKeys } from '../spark/conf-keys';
 import type { SparkLine } from '../spark/spark-version';
-import type { ProblemCollector } from '../validation';
 import type { AllocatorSpec } from './allocator-spec';
 import {
   ALLOCATOR_BRIDGE_CLASS, ALLOCATOR_BRIDGE_JAR, ALLOCATOR_BRIDGE_PORT, ALLOCATOR_METRICS_PORT, ALLOCATOR_URL_ENV,
@@ -144,39 +142,3 @@ export function allocatorVolumes(): Array<Record<string, unknown>> {
  * watches them so that room freed elsewhere is used at once rather than found by polling.
  */
 export const ALLOCATOR_POLICY_RULES = [{ apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] }] as const;
-
-/** Problems of an `allocator` prop. */
-export function allocatorProblems(spec: unknown, sparkConf: Record<string, string> | undefined, problems: ProblemCollector): void {
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    problems.add('allocator', spec, 'must be an object with at least image, e.g. { image: "registry.example.com/sparkplane:0.1.0" }');
-    return;
-  }
-  const a = spec as Record<string, unknown>;
-  if (typeof a.image !== 'string' || !/^\S+$/.test(a.image)) {
-    problems.add('allocator.image', a.image, 'is required: the sparkplane image you built and pushed (images/README.md), e.g. "registry.example.com/sparkplane:0.1.0"');
-  }
-  if (a.imagePullPolicy !== undefined && !['Always', 'IfNotPresent', 'Never'].includes(a.imagePullPolicy as string)) {
-    problems.add('allocator.imagePullPolicy', a.imagePullPolicy, 'must be one of Always, IfNotPresent, Never');
-  }
-  const whole = (key: string, min: number, max: number) => {
-    const value = a[key];
-    if (value !== undefined && !(typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max)) {
-      problems.add(`allocator.${key}`, value, `must be a whole number from ${min} to ${max}`);
-    }
-  };
-  whole('batchSize', 1, 10_000);
-  whole('maxPendingPods', 1, 2_147_483_647);
-  for (const key of ['batchDelay', 'pendingDeadline', 'pendingTimeout', 'failedPodGrace']) {
-    if (a[key] !== undefined && !isSparkDuration(a[key])) problems.add(`allocator.${key}`, a[key], 'must be a Spark duration such as "1s", "500ms" or "10min"');
-  }
-  for (const key of ['cpuRequest', 'memory']) {
-    const value = a[key];
-    if (value !== undefined && !((parseKubeQuantity(value) ?? 0) > 0)) problems.add(`allocator.${key}`, value, `must be a positive Kubernetes quantity, e.g. ${key === 'memory' ? '"128Mi"' : '"50m"'}`);
-  }
-  if (a.logLevel !== undefined && !['debug', 'info', 'warn', 'error'].includes(a.logLevel as string)) {
-    problems.add('allocator.logLevel', a.logLevel, 'must be one of debug, info, warn, error');
-  }
-  for (const [key, prop] of Object.entries(ALLOCATOR_OWNED_SPARK_KEYS)) {
-    if (sparkConf && key in sparkConf) problems.add(`sparkConf["${key}"]`, sparkConf[key], `is set by the allocator option; use ${prop} instead`);
-  }
-}

@@ -10,7 +10,7 @@ import { isSparkDuration, parseKubeQuantity, parseSparkSizeMiB } from '../quanti
 import { sparkConfKeyProblem } from '../spark/conf-keys';
 import { parseSparkVersion, sparkVersionProblem } from '../spark/spark-version';
 import { ProblemCollector } from '../validation';
-import { ALLOCATOR_CONTAINER_NAME, allocatorProblems, BRIDGE_VOLUME_NAME, INSTALL_BRIDGE_CONTAINER_NAME } from '../allocator/allocator-sidecar';
+import { ALLOCATOR_CONTAINER_NAME, ALLOCATOR_OWNED_SPARK_KEYS, BRIDGE_VOLUME_NAME, INSTALL_BRIDGE_CONTAINER_NAME } from '../allocator/allocator-sidecar';
 import { ALLOCATOR_URL_ENV } from '../allocator/protocol';
 import {
   CONF_MOUNT_PATH, DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES,
@@ -73,7 +73,7 @@ class SpecChecker {
     this.checkDriver(spec.driver);
     this.checkExecutorCount(spec.executor, spec.dynamicAllocation);
     this.checkSparkConf();
-    if (spec.allocator !== undefined) allocatorProblems(spec.allocator, isRecord(spec.sparkConf) ? (spec.sparkConf as Record<string, string>) : undefined, problems);
+    if (spec.allocator !== undefined) this.checkAllocator();
   }
 
   private checkMainResource(): void {
@@ -274,6 +274,32 @@ class SpecChecker {
     }
     for (const key of ['executorIdleTimeout', 'cachedExecutorIdleTimeout', 'schedulerBacklogTimeout', 'shuffleTrackingTimeout'] as const) {
       this.optional(`dynamicAllocation.${key}`, dynamic[key], (v) => (isSparkDuration(v) ? undefined : 'must be a Spark duration like "60s", "5min" or "500ms"'));
+    }
+  }
+
+  private checkAllocator(): void {
+    const { spec, problems } = this;
+    if (!isRecord(spec.allocator)) {
+      return problems.add('allocator', spec.allocator, 'must be an object with at least image, e.g. { image: "registry.example.com/sparkplane:0.1.0" }');
+    }
+    const allocator = spec.allocator;
+    if (typeof allocator.image !== 'string' || !/^\S+$/.test(allocator.image)) {
+      problems.add('allocator.image', allocator.image, 'is required: the sparkplane image you built and pushed (images/README.md), e.g. "registry.example.com/sparkplane:0.1.0"');
+    }
+    this.optional('allocator.imagePullPolicy', allocator.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    const whole = (min: number, max: number) => (v: unknown) => (isInteger(v, min, max) ? undefined : `must be a whole number from ${min} to ${max}`);
+    this.optional('allocator.batchSize', allocator.batchSize, whole(1, 10_000));
+    this.optional('allocator.maxPendingPods', allocator.maxPendingPods, whole(1, 2_147_483_647));
+    for (const key of ['batchDelay', 'pendingDeadline', 'pendingTimeout', 'failedPodGrace'] as const) {
+      this.optional(`allocator.${key}`, allocator[key], (v) => (isSparkDuration(v) ? undefined : 'must be a Spark duration such as "1s", "500ms" or "10min"'));
+    }
+    this.optional('allocator.cpuRequest', allocator.cpuRequest, (v) => positiveQuantityProblem(v, '"50m"'));
+    this.optional('allocator.memory', allocator.memory, (v) => positiveQuantityProblem(v, '"128Mi"'));
+    this.optional('allocator.logLevel', allocator.logLevel, (v) => (['debug', 'info', 'warn', 'error'].includes(v as string) ? undefined : 'must be one of debug, info, warn, error'));
+    // Keys the option owns only while it is on (without it, a user may pick another allocator).
+    const sparkConf = isRecord(spec.sparkConf) ? spec.sparkConf : {};
+    for (const [key, prop] of Object.entries(ALLOCATOR_OWNED_SPARK_KEYS)) {
+      if (key in sparkConf) problems.add(`sparkConf["${key}"]`, sparkConf[key], `is set by the allocator option; use ${prop} instead`);
     }
   }
 
