@@ -82,7 +82,7 @@ export class ExecutorAllocator {
   private readonly openMints = new Map<string, OpenMint>();
   private readonly deletedBeforeRegistration = new Set<string>();
   private readonly footprints = new Map<number, Record<string, number>>();
-  private quotas = new Map<string, KubeJson>();
+  private quotas: readonly KubeJson[] = [];
   /** A create was refused for quota: no creations until a quota changes. */
   private quotaBlocked = false;
   private podsSynced = false;
@@ -246,7 +246,7 @@ export class ExecutorAllocator {
 
   /** The namespace's ResourceQuotas, listed or changed. */
   quotasChanged(quotas: readonly KubeJson[]): void {
-    this.quotas = new Map(quotas.map((q) => [String((q.metadata as { name?: string })?.name), q]));
+    this.quotas = quotas;
     this.quotaBlocked = false;
     this.scheduleRound();
   }
@@ -318,13 +318,9 @@ export class ExecutorAllocator {
     const profiles = new Set([...bridge.targets.keys(), ...byProfile.keys()]);
     const count = (rp: number) => {
       const live = byProfile.get(rp) ?? [];
-      // A pod whose create is still in flight may already be known from the watch: count it once.
-      let creating = 0;
-      for (const [name, profile] of this.creating) if (profile === rp && !this.pods.has(name)) creating++;
-      let minting = 0;
-      for (const mint of this.openMints.values()) if (mint.resourceProfileId === rp) minting += mint.count;
+      const onTheirWay = this.inFlight(rp);
       const unregistered = live.filter((pod) => !bridge.registered.has(pod.executorId));
-      return { live, unregistered, requested: live.length + creating + minting, starting: unregistered.length + creating + minting };
+      return { live, unregistered, requested: live.length + onTheirWay, starting: unregistered.length + onTheirWay };
     };
     let totalRequested = 0;
     let totalPending = 0;
@@ -363,10 +359,9 @@ export class ExecutorAllocator {
       const registered = c.live.length - c.unregistered.length;
       const pendingPastDeadline = c.unregistered.filter((pod) => pod.phase === 'Pending' && now - pod.createdAt > config.pendingDeadlineMs).length;
       const footprint = this.footprints.get(rp);
-      const room = this.quotaBlocked ? 0 : footprint && this.quotas.size ? quotaRoom([...this.quotas.values()], footprint) : undefined;
-      const inFlight = [...this.creating.keys()].filter((name) => !this.pods.has(name)).length + [...this.openMints.values()].reduce((sum, m) => sum + m.count, 0);
+      const room = this.quotaBlocked ? 0 : footprint && this.quotas.length ? quotaRoom(this.quotas, footprint) : undefined;
       const decision = decideBatch(
-        { expected, requested: c.requested, registered, pending: c.starting, pendingPastDeadline, quotaRoom: room === undefined ? undefined : room - inFlight },
+        { expected, requested: c.requested, registered, pending: c.starting, pendingPastDeadline, quotaRoom: room === undefined ? undefined : room - this.inFlight() },
         { batchSize: config.batchSize, maxExecutors: config.maxExecutors - (totalRequested - c.requested) },
       );
       const create = Math.min(decision.create, config.maxPendingPods - totalPending);
@@ -391,6 +386,17 @@ export class ExecutorAllocator {
     for (const since of this.failedSince.values()) nextWake = Math.min(nextWake, since + config.failedPodGraceMs + 1);
     if (nextWake < Number.POSITIVE_INFINITY) this.scheduleAt(nextWake);
     this.metrics.roundSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+  }
+
+  /**
+   * Executors on their way, of one profile or all: creates in flight (a pod already known from the
+   * watch is counted there, once) and the pods of open mint requests. Quota status does not count them yet.
+   */
+  private inFlight(resourceProfileId?: number): number {
+    let count = 0;
+    for (const [name, profile] of this.creating) if ((resourceProfileId === undefined || profile === resourceProfileId) && !this.pods.has(name)) count++;
+    for (const mint of this.openMints.values()) if (resourceProfileId === undefined || mint.resourceProfileId === resourceProfileId) count += mint.count;
+    return count;
   }
 
   private deleteFailedAfterGrace(pod: ExecutorPodState, now: number): void {
