@@ -9,6 +9,7 @@ import { KubeApi, loadKubeconfig } from '../e2e/support/kube-api';
 import { bundleImageProgram, ImageProgramProcess } from '../support/image-program';
 import { connection } from './support/cluster-env';
 import { createRestrictedNamespace, deleteNamespace, waitFor } from './support/kube';
+import { writeServiceAccountKubeconfig } from './support/service-account-kubeconfig';
 
 const restrictedPod = (name: string) => ({
   apiVersion: 'v1',
@@ -46,14 +47,8 @@ describe('the shuffle janitor on the real control plane', () => {
     await admin.create(`/api/v1/namespaces/${namespace}/serviceaccounts`, { metadata: { name: 'janitor' } });
     await admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/roles`, { metadata: { name: 'janitor' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] });
     await admin.create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, { metadata: { name: 'janitor' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'janitor' }, subjects: [{ kind: 'ServiceAccount', name: 'janitor', namespace }] });
-    const token = await admin.create(`/api/v1/namespaces/${namespace}/serviceaccounts/janitor/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
     const kubeconfig = path.join(root, 'kubeconfig');
-    fs.writeFileSync(kubeconfig, JSON.stringify({
-      apiVersion: 'v1', kind: 'Config', 'current-context': 'c',
-      clusters: [{ name: 'c', cluster: { 'server': admin.credentials.server.origin, 'certificate-authority-data': admin.credentials.ca!.toString('base64') } }],
-      users: [{ name: 'janitor', user: { token: token.status.token } }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: 'janitor' } }],
-    }));
+    await writeServiceAccountKubeconfig(admin, namespace, 'janitor', kubeconfig);
 
     const pods: Record<string, any> = {};
     for (const name of ['running-driver', 'finished-driver', 'deleted-driver']) pods[name] = await admin.create(`/api/v1/namespaces/${namespace}/pods`, restrictedPod(name));

@@ -11,6 +11,7 @@ import { bundleImageProgram, ImageProgramProcess, REPO_ROOT } from '../../suppor
 import { TcpProxy } from '../../support/tcp-proxy';
 import { connection } from './cluster-env';
 import { apply, FIELD_MANAGER, kubectl, manifestStream, waitFor, type KubectlResult, type KubeObj } from './kube';
+import { writeServiceAccountKubeconfig } from './service-account-kubeconfig';
 import { SimulatedBridge } from './simulated-bridge';
 import { RenderedApplication } from './spark';
 
@@ -75,19 +76,10 @@ export class AllocatorFixture {
     );
 
     // The sidecar's credentials: a token of the driver's ServiceAccount, as the pod would mount it.
-    const sa = this.app.driverServiceAccount;
-    const token = await this.admin.create(`/api/v1/namespaces/${namespace}/serviceaccounts/${sa}/token`, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
     const server = this.admin.credentials.server;
     this.proxy = await TcpProxy.start({ host: server.hostname, port: Number(server.port) });
     this.kubeconfigPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sp-alloc-')), 'kubeconfig');
-    fs.writeFileSync(this.kubeconfigPath, JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'c', cluster: { 'server': `https://127.0.0.1:${this.proxy.port}`, 'certificate-authority-data': this.admin.credentials.ca!.toString('base64') } }],
-      users: [{ name: sa, user: { token: token.status.token } }],
-      contexts: [{ name: 'c', context: { cluster: 'c', user: sa, namespace } }],
-      'current-context': 'c',
-    }));
+    await writeServiceAccountKubeconfig(this.admin, namespace, this.app.driverServiceAccount, this.kubeconfigPath, `https://127.0.0.1:${this.proxy.port}`);
 
     // The sidecar's environment as rendered into the Job, with the downward API filled in.
     const rendered = this.app.job.spec.template.spec.initContainers.find((c: { name: string }) => c.name === 'allocator');
