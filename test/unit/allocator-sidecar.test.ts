@@ -1,4 +1,5 @@
 import { allocatorConfigFromEnv, EnvConfigError } from '../../lib/allocator/config';
+import { janitorConfigFromEnv } from '../../lib/shuffle-janitor/config';
 import { executorPodToCreate, quotaFootprint, quotaRoom } from '../../lib/allocator/executor-pods';
 import { renderSparkApplication, sparkDurationMs, SparkplaneValidationError, type SparkApplicationSpec } from '../../lib/core';
 import { Chart, Testing } from 'cdk8s';
@@ -38,6 +39,26 @@ describe('the allocator sidecar\'s configuration', () => {
 
   it('refuses a pending timeout shorter than the deadline', () => {
     expect(() => allocatorConfigFromEnv({ ...required, SPARKPLANE_ALLOCATOR_PENDING_DEADLINE: '2min', SPARKPLANE_ALLOCATOR_PENDING_TIMEOUT: '60s' })).toThrow(/SPARKPLANE_ALLOCATOR_PENDING_TIMEOUT .* is shorter than SPARKPLANE_ALLOCATOR_PENDING_DEADLINE/);
+  });
+});
+
+describe('the shuffle janitor\'s configuration', () => {
+  it('names every bad variable, its value and the fix', () => {
+    let error: EnvConfigError | undefined;
+    try {
+      janitorConfigFromEnv({ SPARKPLANE_JANITOR_APPS_DIR: 'apps', SPARKPLANE_JANITOR_GRACE: 'soon', SPARKPLANE_JANITOR_INTERVAL: '1ms', SPARKPLANE_JANITOR_METRICS_PORT: '70000' });
+    } catch (e) {
+      error = e as EnvConfigError;
+    }
+    expect(error).toBeInstanceOf(EnvConfigError);
+    expect(error!.message).toMatch(/^invalid shuffle janitor configuration:/);
+    expect(error!.problems).toEqual([
+      'SPARKPLANE_JANITOR_APPS_DIR="apps" must be the absolute path of the node\'s apps root as mounted, e.g. "/var/lib/sparkplane/shuffle/apps"',
+      'SPARKPLANE_JANITOR_METRICS_PORT="70000" is not a port number: set it to e.g. 7338',
+      'SPARKPLANE_JANITOR_GRACE="soon" is not a duration of at least 0 ms: use a Spark duration such as "600s"',
+      'SPARKPLANE_JANITOR_INTERVAL="1ms" is not a duration of at least 100 ms: use a Spark duration such as "60s"',
+    ]);
+    expect(janitorConfigFromEnv({ SPARKPLANE_JANITOR_APPS_DIR: '/h/apps' })).toEqual({ appsDir: '/h/apps', graceMs: 600_000, intervalMs: 60_000, metricsPort: 7338, metricsHost: '0.0.0.0' });
   });
 });
 
@@ -106,6 +127,27 @@ describe('the allocator option of SparkApplication', () => {
     expect(() => renderSparkApplication({ ...base, driver: { initContainers: [{ name: 'allocator', image: 'busybox:1.36' }] } })).toThrow(
       /driver.initContainers\[0\].name = "allocator": is the name of another container of the pod/,
     );
+  });
+
+  it('refuses every other bad allocator prop with its own clear error', () => {
+    const problems = (allocator: unknown) => {
+      try {
+        renderSparkApplication({ ...base, allocator } as SparkApplicationSpec);
+      } catch (e) {
+        return (e as SparkplaneValidationError).problems.map((p) => `${p.path}: ${p.message}`);
+      }
+      return [];
+    };
+    expect(problems('sparkplane:0.1.0')).toEqual(['allocator: must be an object with at least image, e.g. { image: "registry.example.com/sparkplane:0.1.0" }']);
+    expect(problems({ image: 'reg/sp:1', imagePullPolicy: 'Sometimes', maxPendingPods: 0, pendingDeadline: '1 minute', pendingTimeout: 'later', failedPodGrace: -1, cpuRequest: '0', logLevel: 'trace' })).toEqual([
+      'allocator.imagePullPolicy: must be one of Always, IfNotPresent, Never',
+      'allocator.maxPendingPods: must be a whole number from 1 to 2147483647',
+      'allocator.pendingDeadline: must be a Spark duration such as "1s", "500ms" or "10min"',
+      'allocator.pendingTimeout: must be a Spark duration such as "1s", "500ms" or "10min"',
+      'allocator.failedPodGrace: must be a Spark duration such as "1s", "500ms" or "10min"',
+      'allocator.cpuRequest: must be a positive Kubernetes quantity, e.g. "50m"',
+      'allocator.logLevel: must be one of debug, info, warn, error',
+    ]);
   });
 
   it('refuses bad allocator props and the Spark keys the option owns, naming each', () => {
