@@ -1,6 +1,7 @@
 // The Pulumi program of the examples, for `pulumi up`. Each example is a program function, so the
 // integration tests run the very same code through the Automation API.
 import { pySparkProgram } from './pyspark';
+import { shuffleServiceProgram } from './shuffle-service';
 import { sparkPiProgram } from './spark-pi';
 
-export = async () => ({ sparkPi: await sparkPiProgram(), pyspark: await pySparkProgram() });
+export = async () => ({ sparkPi: await sparkPiProgram(), pyspark: await pySparkProgram(), shuffleService: await shuffleServiceProgram() });

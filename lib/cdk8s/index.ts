@@ -1,3 +1,4 @@
 // `sparkplane/cdk8s`: cdk8s constructs over the core.
 export * from './spark-application';
+export * from './external-shuffle-service';
 export { type VolumeInput, type SecretInput } from './kplus-interop';

@@ -3,7 +3,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { compact, renderSparkApplication, resolveSparkApplication, type SparkApplicationSpec, type SparkDriverSpec } from '../core';
+import { compact, renderSparkApplication, shuffleServiceRefOf, resolveSparkApplication, type SparkApplicationSpec, type SparkDriverSpec } from '../core';
 import { emitApiObjects } from './emit';
 import { secretName, toKubeVolume, type SecretInput, type VolumeInput } from './kplus-interop';
 
@@ -61,6 +61,7 @@ export class SparkApplication extends Construct {
       driver: props.driver ? { ...driver, serviceAccountName: serviceAccount?.name } : undefined,
       imagePullSecrets: props.imagePullSecrets?.map(secretName),
       volumes: props.volumes?.map(toKubeVolume),
+      shuffleService: props.shuffleService && shuffleServiceRefOf(props.shuffleService),
     });
     const objects = renderSparkApplication(spec);
     const app = resolveSparkApplication(spec);

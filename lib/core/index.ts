@@ -10,3 +10,4 @@ export * from './spark/spark-version';
 export { isSparkConfKey, sparkConfKeyProblem, sparkConfKeys, type SparkConfKeyInfo } from './spark/conf-keys';
 export * from './spark-application';
 export * from './allocator';
+export * from './shuffle-service';

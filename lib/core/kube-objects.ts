@@ -128,3 +128,13 @@ export interface KubeContainer {
   /** Any other Container field (ports, probes, workingDir, ...), passed through. */
   readonly [field: string]: unknown;
 }
+
+/**
+ * An id per object, unique within one component: `<kind>-<name>`, and `<kind>-<name>-<namespace>`
+ * where one component renders that kind and name in several namespaces (the shuffle janitor's
+ * RoleBindings). Both front ends name their children with it.
+ */
+export function objectIds(objects: readonly KubeObject[]): string[] {
+  const base = objects.map((object) => `${object.kind}-${object.metadata.name}`);
+  return base.map((id, i) => (base.indexOf(id) !== base.lastIndexOf(id) ? `${id}-${objects[i].metadata.namespace}` : id));
+}

@@ -40,6 +40,11 @@ export class ProblemCollector {
     this.problems.push({ path, message });
   }
 
+  /** How many problems have been recorded. */
+  public get count(): number {
+    return this.problems.length;
+  }
+
   /** Whether nothing has been recorded. */
   public get isEmpty(): boolean {
     return this.problems.length === 0;

@@ -1,2 +1,3 @@
 // `sparkplane/pulumi`: Pulumi components over the core.
 export * from './spark-application';
+export * from './external-shuffle-service';

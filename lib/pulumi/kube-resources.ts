@@ -7,6 +7,7 @@ import type { KubeObject } from '../core';
 type KubeResourceClass = new (name: string, args: any, opts?: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
 const resourceClasses: Record<string, KubeResourceClass> = {
+  'v1/Namespace': k8s.core.v1.Namespace,
   'v1/ServiceAccount': k8s.core.v1.ServiceAccount,
   'v1/ConfigMap': k8s.core.v1.ConfigMap,
   'v1/Secret': k8s.core.v1.Secret,
@@ -14,7 +15,11 @@ const resourceClasses: Record<string, KubeResourceClass> = {
   'v1/PersistentVolumeClaim': k8s.core.v1.PersistentVolumeClaim,
   'rbac.authorization.k8s.io/v1/Role': k8s.rbac.v1.Role,
   'rbac.authorization.k8s.io/v1/RoleBinding': k8s.rbac.v1.RoleBinding,
+  'rbac.authorization.k8s.io/v1/ClusterRole': k8s.rbac.v1.ClusterRole,
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': k8s.rbac.v1.ClusterRoleBinding,
   'batch/v1/Job': k8s.batch.v1.Job,
+  'apps/v1/DaemonSet': k8s.apps.v1.DaemonSet,
+  'policy/v1/PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget,
 };
 
 /** Creates the typed resource for `object` (given with Inputs substituted) as a child of `parent`. */

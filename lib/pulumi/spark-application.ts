@@ -2,7 +2,8 @@
 // objects as typed @pulumi/kubernetes resources.
 import * as pulumi from '@pulumi/pulumi';
 import {
-  compact, dnsLabelProblem, dnsSubdomainProblem, renderSparkApplication, resolveSparkApplication, type KubeObject, type SparkApplicationSpec,
+  compact, dnsLabelProblem, dnsSubdomainProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf,
+  type KubeObject, type SparkApplicationSpec,
 } from '../core';
 import { InputPlaceholders } from './input-placeholders';
 import { createKubeResource } from './kube-resources';
@@ -45,12 +46,20 @@ export class SparkApplication extends pulumi.ComponentResource {
   constructor(name: string, args: SparkApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super('sparkplane:spark:Application', name, {}, opts);
     const inputs = new InputPlaceholders();
+    const shuffleService = args.shuffleService && shuffleServiceRefOf(args.shuffleService);
+    const servedNamespaces = shuffleService?.applicationNamespaces;
+    const deferredNamespace = args.namespace !== undefined && typeof args.namespace !== 'string';
     const spec: SparkApplicationSpec = compact({
       ...args,
       name: args.name ?? name,
-      namespace: inputs.plain(args.namespace, (v) => dnsLabelProblem(v), 'namespace'),
+      namespace: inputs.plain(args.namespace, (v) => dnsLabelProblem(v) ?? (Array.isArray(servedNamespaces) && !servedNamespaces.includes(v)
+        ? `is not among shuffleService.applicationNamespaces (${servedNamespaces.join(', ')}); add the namespace to the service`
+        : undefined), 'namespace'),
       image: inputs.plain(args.image, (v) => (/^\S+$/.test(v) ? undefined : 'must be an image reference without blanks'), 'image'),
       imagePullSecrets: args.imagePullSecrets?.map((secret, i) => inputs.plain(secret, (v) => dnsSubdomainProblem(v), `imagePullSecrets[${i}]`)),
+      // A namespace known only at deployment is checked against the service's list then (above);
+      // the list only validates, it renders nothing in the application.
+      shuffleService: shuffleService && (deferredNamespace ? { ...shuffleService, applicationNamespaces: '*' } : shuffleService),
     });
     const objects = renderSparkApplication(spec);
     const app = resolveSparkApplication(spec);
@@ -72,23 +81,27 @@ export class SparkApplication extends pulumi.ComponentResource {
 }
 
 /**
- * Creates one typed child per object. Workloads (the Job) wait for everything before them, so the
- * driver never starts before its ServiceAccount, Role and configuration exist.
+ * Creates one typed child per object. Workloads (the Job, the DaemonSet) wait for everything before
+ * them, so no pod starts before its ServiceAccount, Role and configuration exist; and everything
+ * waits for a Namespace rendered before it.
  */
 export function emitKubeResources(componentName: string, objects: readonly KubeObject[], inputs: InputPlaceholders, parent: pulumi.Resource): pulumi.CustomResource[] {
   const created: pulumi.CustomResource[] = [];
-  for (const object of objects) {
+  const ids = objectIds(objects);
+  objects.forEach((object, i) => {
     const extra = PULUMI_ONLY_ANNOTATIONS[object.kind];
     const withAnnotations: KubeObject = extra
       ? { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, ...extra } } }
       : object;
-    const isWorkload = object.kind === 'Job';
+    const isWorkload = object.kind === 'Job' || object.kind === 'DaemonSet';
+    const namespaces = created.filter((_, j) => objects[j].kind === 'Namespace');
+    const dependsOn = isWorkload ? [...created] : namespaces;
     created.push(
-      createKubeResource(`${componentName}-${object.metadata.name}`, object, inputs.substitute(withAnnotations), {
+      createKubeResource(`${componentName}-${ids[i].slice(object.kind.length + 1)}`, object, inputs.substitute(withAnnotations), {
         parent,
-        dependsOn: isWorkload ? [...created] : undefined,
+        dependsOn: dependsOn.length ? dependsOn : undefined,
       }),
     );
-  }
+  });
   return created;
 }

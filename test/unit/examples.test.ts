@@ -8,16 +8,21 @@ import { parseAllDocuments } from 'yaml';
 const examples = path.join(__dirname, '..', '..', 'examples', 'cdk8s');
 
 describe('examples/cdk8s', () => {
-  it('synthesizes SparkPi and PySpark manifests with `cdk8s synth`', () => {
+  it('synthesizes the SparkPi, PySpark and shuffle-service manifests with `cdk8s synth`', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkplane-synth-'));
     try {
       execFileSync(path.join(__dirname, '..', '..', 'node_modules', '.bin', 'cdk8s'), ['synth', '--output', outdir], { cwd: examples, stdio: 'pipe', timeout: 120_000 });
-      expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'spark-pi.k8s.yaml']);
-      for (const file of fs.readdirSync(outdir)) {
+      expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'shuffle-service.k8s.yaml', 'spark-pi.k8s.yaml']);
+      for (const file of ['pyspark.k8s.yaml', 'spark-pi.k8s.yaml']) {
         const objects = parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJSON());
         expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'Job']);
         expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set(['spark-jobs']));
       }
+      const shuffle = parseAllDocuments(fs.readFileSync(path.join(outdir, 'shuffle-service.k8s.yaml'), 'utf8')).map((d) => d.toJSON());
+      expect(shuffle.map((o) => o.kind)).toEqual([
+        'Namespace', 'Namespace', 'ServiceAccount', 'ClusterRole', 'RoleBinding', 'ConfigMap', 'DaemonSet', 'PodDisruptionBudget',
+        'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'Job',
+      ]);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

@@ -2,8 +2,10 @@
 // inputs Pulumi would send must be the same objects (less the annotations only Pulumi needs).
 import { Testing } from 'cdk8s';
 import { PySparkChart } from '../../examples/cdk8s/pyspark';
+import { ShuffleServiceChart } from '../../examples/cdk8s/shuffle-service';
 import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
 import { pySparkProgram } from '../../examples/pulumi/pyspark';
+import { shuffleServiceProgram } from '../../examples/pulumi/shuffle-service';
 import { sparkPiProgram } from '../../examples/pulumi/spark-pi';
 import { PULUMI_ONLY_ANNOTATIONS } from '../../lib/pulumi';
 import { capturePulumiResources, kubeObjectsOf } from '../support/pulumi-mocks';
@@ -21,6 +23,7 @@ function withoutPulumiOnlyAnnotations(object: Record<string, any>): Record<strin
 describe.each([
   ['SparkPi', SparkPiChart, sparkPiProgram],
   ['PySpark', PySparkChart, pySparkProgram],
+  ['shuffle service', ShuffleServiceChart, shuffleServiceProgram],
 ])('the %s example', (_, Chart, program) => {
   it('renders the same objects through cdk8s and through Pulumi', async () => {
     const cdk8sObjects = Testing.synth(new Chart(Testing.app(), 'test')).sort(byKindAndName);
@@ -28,13 +31,32 @@ describe.each([
     expect(cdk8sObjects.length).toBeGreaterThanOrEqual(7);
     expect(pulumiObjects).toEqual(cdk8sObjects);
   });
+});
 
+describe.each([
+  ['SparkPi', SparkPiChart, sparkPiProgram],
+  ['PySpark', PySparkChart, pySparkProgram],
+])('the %s example', (_, Chart, program) => {
   it('registers a sparkplane:spark:Application component whose children are typed Kubernetes resources', async () => {
     const resources = await capturePulumiResources(program);
     expect(resources.filter((r) => r.type === 'sparkplane:spark:Application')).toHaveLength(1);
     expect(resources.map((r) => r.type).filter((t) => t !== 'sparkplane:spark:Application').sort()).toEqual([
       'kubernetes:batch/v1:Job', 'kubernetes:core/v1:ConfigMap', 'kubernetes:core/v1:Service', 'kubernetes:core/v1:Service',
       'kubernetes:core/v1:ServiceAccount', 'kubernetes:rbac.authorization.k8s.io/v1:Role', 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
+    ]);
+  });
+});
+
+describe('the shuffle service example through Pulumi', () => {
+  it('registers a sparkplane:spark:ExternalShuffleService component whose children wait for its Namespace', async () => {
+    const resources = await capturePulumiResources(shuffleServiceProgram);
+    expect(resources.filter((r) => r.type === 'sparkplane:spark:ExternalShuffleService')).toHaveLength(1);
+    expect(resources.map((r) => r.type).filter((t) => t.startsWith('kubernetes:')).sort()).toEqual([
+      'kubernetes:apps/v1:DaemonSet', 'kubernetes:batch/v1:Job', 'kubernetes:core/v1:ConfigMap', 'kubernetes:core/v1:ConfigMap',
+      'kubernetes:core/v1:Namespace', 'kubernetes:core/v1:Namespace', 'kubernetes:core/v1:Service', 'kubernetes:core/v1:Service',
+      'kubernetes:core/v1:ServiceAccount', 'kubernetes:core/v1:ServiceAccount', 'kubernetes:policy/v1:PodDisruptionBudget',
+      'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole', 'kubernetes:rbac.authorization.k8s.io/v1:Role',
+      'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
     ]);
   });
 });

@@ -11,6 +11,7 @@ import {
 import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPARK_ROLE_LABEL } from './naming';
 import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
 import { compact } from '../compact';
+import { shuffleDriverArguments, shuffleDriverEnv } from '../shuffle-service/application-wiring';
 import { allocatorDriverEnv, allocatorDriverMounts, allocatorInitContainers, allocatorVolumes } from '../allocator/allocator-sidecar';
 import {
   extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
@@ -41,6 +42,7 @@ export function driverArguments(app: ResolvedSparkApplication): string[] {
     // Executor pods named after their driver pod: a retried driver's executors never collide with
     // the finished ones of an earlier attempt, which stay (owned by that attempt's pod) until the Job goes.
     '--conf', 'spark.kubernetes.executor.podNamePrefix=$(SPARK_DRIVER_POD_NAME)',
+    ...(app.shuffleService ? shuffleDriverArguments(app.shuffleService, app.namespace) : []),
     ...(app.language === 'jvm' && spec.mainClass ? ['--class', spec.mainClass] : []),
     escapeArgument(spec.mainApplicationFile),
     ...(spec.arguments ?? []).map(escapeArgument),
@@ -62,6 +64,7 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
       // The image's entrypoint binds the driver to this address.
       { name: 'SPARK_DRIVER_BIND_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
       ...(app.allocator ? allocatorDriverEnv() : []),
+      ...(app.shuffleService ? shuffleDriverEnv() : []),
       ...sparkContainerEnv(driver),
     ],
     envFrom: sparkContainerEnvFrom(driver),

@@ -5,6 +5,7 @@ import { EXECUTOR_CONTAINER_NAME } from './layout';
 import { applicationLabels, SPARK_ROLE_LABEL } from './naming';
 import type { ResolvedSparkApplication } from './resolve';
 import { compact } from '../compact';
+import { shuffleExecutorMount, shuffleExecutorPodFields, shuffleExecutorVolume } from '../shuffle-service/application-wiring';
 import {
   extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
   sparkContainerMounts, sparkContainerSecurityContext,
@@ -12,7 +13,7 @@ import {
 
 /** The executor pod template of an application, as a Pod object. */
 export function renderExecutorPodTemplate(app: ResolvedSparkApplication): Record<string, unknown> {
-  const { executor, spec } = app;
+  const { executor, spec, shuffleService } = app;
   const sparkContainer = compact({
     name: EXECUTOR_CONTAINER_NAME,
     env: nonEmptyArray(sparkContainerEnv(executor)),
@@ -21,7 +22,7 @@ export function renderExecutorPodTemplate(app: ResolvedSparkApplication): Record
     resources: executor.ephemeralStorage
       ? { requests: { 'ephemeral-storage': executor.ephemeralStorage }, limits: { 'ephemeral-storage': executor.ephemeralStorage } }
       : undefined,
-    volumeMounts: sparkContainerMounts(executor),
+    volumeMounts: sparkContainerMounts(executor, shuffleService ? [shuffleExecutorMount(shuffleService)] : []),
     securityContext: sparkContainerSecurityContext(executor),
   });
   return {
@@ -36,9 +37,10 @@ export function renderExecutorPodTemplate(app: ResolvedSparkApplication): Record
       automountServiceAccountToken: false,
       enableServiceLinks: false,
       ...podPlacementAndSecurity(executor),
+      ...(shuffleService ? shuffleExecutorPodFields(shuffleService, executor.nodeSelector) : {}),
       initContainers: extraContainers(executor.initContainers, app.image),
       containers: [sparkContainer, ...(extraContainers(executor.sidecars, app.image) ?? [])],
-      volumes: [...scratchVolumes(), ...(spec.volumes ?? [])],
+      volumes: [...scratchVolumes(), ...(shuffleService ? [shuffleExecutorVolume(shuffleService)] : []), ...(spec.volumes ?? [])],
     }),
   };
 }

@@ -12,15 +12,14 @@ import { resolveSparkApplication } from './resolve';
 import type { SparkApplicationSpec } from './spec';
 import { formatJavaProperties, renderSparkProperties } from './spark-properties';
 import { validateSparkApplication } from './validate';
-import { isSparkConfKey } from '../spark/conf-keys';
-import type { SparkLine } from '../spark/spark-version';
+import { assertEmittedKeysExist } from '../spark/conf-keys';
 
 /** Every Kubernetes object of a Spark application. Throws `SparkplaneValidationError` on bad input. */
 export function renderSparkApplication(spec: SparkApplicationSpec): KubeObject[] {
   validateSparkApplication(spec);
   const app = resolveSparkApplication(spec);
   const sparkProperties = renderSparkProperties(app);
-  assertKeysExist(sparkProperties, app.version.line, spec.sparkConf ?? {});
+  assertEmittedKeysExist(sparkProperties, app.version.line, spec.sparkConf ?? {});
   const properties = formatJavaProperties(sparkProperties);
   const executorPodTemplate = toYaml(renderExecutorPodTemplate(app));
   const configMap: KubeObject = {
@@ -35,13 +34,4 @@ export function renderSparkApplication(spec: SparkApplicationSpec): KubeObject[]
     ...renderDriverServices(app),
     renderDriverJob(app, sha256(properties + executorPodTemplate)),
   ];
-}
-
-/**
- * Every key sparkplane itself emits must exist in the targeted Spark line (the user's keys were
- * validated already). A miss is a sparkplane bug, caught here rather than ignored by Spark.
- */
-function assertKeysExist(properties: Record<string, string>, line: SparkLine, userConf: Record<string, string>): void {
-  const unknown = Object.keys(properties).filter((key) => !(key in userConf) && !isSparkConfKey(key, line));
-  if (unknown.length) throw new Error(`sparkplane emitted keys that Spark ${line} does not define: ${unknown.join(', ')}`);
 }

@@ -5,6 +5,7 @@ import { defaultSparkImage, parseSparkVersion, type SparkVersion } from '../spar
 import { DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT } from './layout';
 import { sparkApplicationNames, type SparkApplicationNames } from './naming';
 import { resolveAllocator, type ResolvedAllocator } from '../allocator/allocator-sidecar';
+import { resolveShuffleServiceRef, type ResolvedShuffleServiceRef } from '../shuffle-service/layout';
 import type { SparkApplicationSpec, SparkApplicationType, SparkDriverSpec, SparkExecutorSpec } from './spec';
 
 /** The runtime the main resource needs. */
@@ -36,6 +37,8 @@ export interface ResolvedSparkApplication {
   readonly executor: SparkExecutorSpec & { readonly cores: number; readonly memory: string; readonly instances: number };
   /** The allocator sidecar's settings, when it is on. */
   readonly allocator: ResolvedAllocator | undefined;
+  /** The external shuffle service the executors use, when there is one. */
+  readonly shuffleService: ResolvedShuffleServiceRef | undefined;
 }
 
 /** The application type a spec declares or implies. */
@@ -79,6 +82,7 @@ export function resolveSparkApplication(spec: SparkApplicationSpec): ResolvedSpa
       uiPort: driver.uiPort ?? DEFAULT_UI_PORT,
     },
     executor: { ...executor, cores: executor.cores ?? 1, memory: executor.memory ?? '1g', instances: executor.instances ?? 2 },
+    shuffleService: spec.shuffleService && resolveShuffleServiceRef(spec.shuffleService),
     allocator: spec.allocator && resolveAllocator(spec.allocator, version.line, spec.dynamicAllocation?.maxExecutors ?? executor.instances ?? 2),
   };
 }

@@ -3,6 +3,7 @@
 import { CONF_MOUNT_PATH, EXECUTOR_CONTAINER_NAME, EXECUTOR_POD_TEMPLATE_FILE, IN_CLUSTER_MASTER } from './layout';
 import type { ResolvedSparkApplication } from './resolve';
 import { allocatorSparkProperties, BRIDGE_CLASSPATH } from '../allocator/allocator-sidecar';
+import { SHUFFLE_OWNED_SPARK_KEYS, shuffleSparkProperties } from '../shuffle-service/application-wiring';
 
 /**
  * Keys that typed props own, with the prop to use instead. Setting one in sparkConf would fight
@@ -45,6 +46,7 @@ export const RESERVED_SPARK_CONF_KEYS: Readonly<Record<string, string>> = {
   'spark.dynamicAllocation.schedulerBacklogTimeout': 'dynamicAllocation.schedulerBacklogTimeout',
   'spark.dynamicAllocation.shuffleTracking.enabled': 'dynamicAllocation',
   'spark.dynamicAllocation.shuffleTracking.timeout': 'dynamicAllocation.shuffleTrackingTimeout',
+  ...SHUFFLE_OWNED_SPARK_KEYS,
 };
 
 /** The rendered Spark properties of an application, sorted by key. */
@@ -81,6 +83,7 @@ export function renderSparkProperties(app: ResolvedSparkApplication): Record<str
     ...executorCount(app),
     ...Object.fromEntries(Object.entries(spec.hadoopConf ?? {}).map(([key, value]) => [`spark.hadoop.${key}`, value])),
     ...(app.allocator ? allocatorSparkProperties(app.allocator) : {}),
+    ...(app.shuffleService ? shuffleSparkProperties(app.shuffleService, spec.dynamicAllocation !== undefined) : {}),
     ...spec.sparkConf,
     // The bridge jar goes first on the driver's classpath, before anything the user adds.
     ...(app.allocator ? { 'spark.driver.extraClassPath': [BRIDGE_CLASSPATH, spec.sparkConf?.['spark.driver.extraClassPath']].filter(Boolean).join(':') } : {}),
@@ -98,7 +101,8 @@ function executorCount(app: ResolvedSparkApplication): Record<string, string | u
   const min = dynamic.minExecutors ?? 0;
   return {
     'spark.dynamicAllocation.enabled': 'true',
-    // Without an external shuffle service, shuffle tracking keeps executors that hold live shuffle data.
+    // Without an external shuffle service, shuffle tracking keeps executors that hold live shuffle
+    // data (the service's wiring turns it off).
     'spark.dynamicAllocation.shuffleTracking.enabled': 'true',
     'spark.dynamicAllocation.shuffleTracking.timeout': dynamic.shuffleTrackingTimeout,
     'spark.dynamicAllocation.minExecutors': String(min),

@@ -3,6 +3,7 @@
 import type { KubeAffinity, KubeContainer, KubeSecurityContext, KubeToleration, KubeVolume, KubeVolumeMount } from '../kube-objects';
 import type { AllocatorSpec } from '../allocator/allocator-spec';
 import type { PodSecurityLevel } from '../pod-security';
+import type { ShuffleServiceRef } from '../shuffle-service/spec';
 
 /** The language of the application's main resource. */
 export type SparkApplicationType = 'Java' | 'Scala' | 'Python' | 'R';
@@ -140,6 +141,14 @@ export interface SparkApplicationSpec {
    * @default - Spark's own allocator creates them
    */
   readonly allocator?: AllocatorSpec;
+  /**
+   * Keep executors' shuffle files on their node, served by an external shuffle service, so dynamic
+   * allocation can remove executors without losing map output (docs/shuffle-service.md). Pass the
+   * service's spec or construct. Executors then run on the host network with a host directory:
+   * podSecurity must be "privileged".
+   * @default - no service: with dynamicAllocation, shuffle tracking keeps executors that hold shuffle data
+   */
+  readonly shuffleService?: ShuffleServiceRef;
   /** Volumes that the driver and executors may mount (`volumeMounts`). @default - none */
   readonly volumes?: readonly KubeVolume[];
   /** Spark configuration; every key is checked against the keys of `sparkVersion`. @default - none */

@@ -2,16 +2,20 @@
 // renders. It is defensive about types, since JavaScript callers and YAML-fed specs bypass the
 // compiler: a wrong type is a validation problem, never a crash.
 import type { KubeContainer, KubeSecurityContext, KubeVolume } from '../kube-objects';
-import {
-  dnsLabelProblem, dnsSubdomainProblem, envVarNameProblem, labelValueProblem, qualifiedNameProblem,
-} from '../kube-names';
+import { dnsLabelProblem, dnsSubdomainProblem, envVarNameProblem } from '../kube-names';
 import { checkContainerAgainstLevel, checkVolumesAgainstLevel, containerSecurityContext, type PodSecurityLevel } from '../pod-security';
-import { isSparkDuration, parseKubeQuantity, parseSparkSizeMiB } from '../quantity';
+import {
+  isInteger, isObject, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES, sparkSizeProblem,
+} from '../props-checker';
+import { isSparkDuration, parseKubeQuantity } from '../quantity';
 import { sparkConfKeyProblem } from '../spark/conf-keys';
 import { parseSparkVersion, sparkVersionProblem } from '../spark/spark-version';
 import { ProblemCollector } from '../validation';
 import { ALLOCATOR_CONTAINER_NAME, ALLOCATOR_OWNED_SPARK_KEYS, BRIDGE_VOLUME_NAME, INSTALL_BRIDGE_CONTAINER_NAME } from '../allocator/allocator-sidecar';
 import { ALLOCATOR_URL_ENV } from '../allocator/protocol';
+import { checkShuffleClient } from '../shuffle-service/application-wiring';
+import { DRIVER_POD_UID_ENV, EXECUTOR_SHUFFLE_VOLUME } from '../shuffle-service/layout';
+import { ShuffleRefChecker } from '../shuffle-service/validate';
 import {
   CONF_MOUNT_PATH, DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES,
 } from './layout';
@@ -21,17 +25,10 @@ import type { SparkApplicationSpec, SparkDriverSpec, SparkExecutorSpec, SparkPod
 import { RESERVED_SPARK_CONF_KEYS } from './spark-properties';
 
 const APPLICATION_TYPES = ['Java', 'Scala', 'Python', 'R'];
-const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'];
 const VOLUME_SOURCES = ['configMap', 'secret', 'persistentVolumeClaim', 'emptyDir', 'hostPath'];
-const RESERVED_VOLUME_NAMES = ['spark-conf', BRIDGE_VOLUME_NAME, ...SCRATCH_VOLUMES.map((v) => v.name)];
-const RESERVED_ENV = ['SPARK_DRIVER_POD_NAME', 'SPARK_DRIVER_BIND_ADDRESS', ALLOCATOR_URL_ENV];
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-/** Like isRecord, without narrowing: for values the spec already types. */
-const isObject = (value: unknown): boolean => isRecord(value);
-const isInteger = (value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+const RESERVED_VOLUME_NAMES = ['spark-conf', BRIDGE_VOLUME_NAME, EXECUTOR_SHUFFLE_VOLUME, ...SCRATCH_VOLUMES.map((v) => v.name)];
+const RESERVED_ENV = ['SPARK_DRIVER_POD_NAME', 'SPARK_DRIVER_BIND_ADDRESS', DRIVER_POD_UID_ENV, ALLOCATOR_URL_ENV];
 
 /** Throws `SparkplaneValidationError` listing every problem of `spec`; returns quietly when it is valid. */
 export function validateSparkApplication(spec: SparkApplicationSpec): void {
@@ -44,11 +41,12 @@ export function validateSparkApplication(spec: SparkApplicationSpec): void {
   problems.throwIfAny(`SparkApplication ${typeof spec.name === 'string' ? JSON.stringify(spec.name) : ''}`.trim());
 }
 
-class SpecChecker {
+class SpecChecker extends PropsChecker {
   private readonly level: PodSecurityLevel;
   private readonly volumeNames = new Set<string>();
 
-  constructor(private readonly spec: SparkApplicationSpec, private readonly problems: ProblemCollector) {
+  constructor(private readonly spec: SparkApplicationSpec, problems: ProblemCollector) {
+    super(problems);
     this.level = POD_SECURITY_LEVELS.includes(spec.podSecurity as string) ? spec.podSecurity! : 'restricted';
   }
 
@@ -74,6 +72,7 @@ class SpecChecker {
     this.checkExecutorCount(spec.executor, spec.dynamicAllocation);
     this.checkSparkConf();
     if (spec.allocator !== undefined) this.checkAllocator();
+    if (spec.shuffleService !== undefined) this.checkShuffleService();
   }
 
   private checkMainResource(): void {
@@ -151,20 +150,6 @@ class SpecChecker {
     this.checkContainers(`${role}.sidecars`, pod.sidecars, containerNames);
     if (pod.securityContext !== undefined && !isRecord(pod.securityContext)) problems.add(`${role}.securityContext`, pod.securityContext, 'must be an object');
     else checkContainerAgainstLevel(containerSecurityContext(pod.securityContext), this.level, `${role}.securityContext`, problems);
-  }
-
-  private checkTolerations(path: string, tolerations: unknown): void {
-    if (tolerations === undefined) return;
-    if (!Array.isArray(tolerations)) return this.problems.add(path, tolerations, 'must be a list of tolerations');
-    tolerations.forEach((t, i) => {
-      if (!isRecord(t)) return this.problems.add(`${path}[${i}]`, t, 'must be a toleration object');
-      if (t.operator !== undefined && t.operator !== 'Equal' && t.operator !== 'Exists') this.problems.add(`${path}[${i}].operator`, t.operator, 'must be "Equal" or "Exists"');
-      if (t.operator === 'Exists' && t.value !== undefined) this.problems.add(`${path}[${i}].value`, t.value, 'must be empty with operator "Exists"');
-      if (t.effect !== undefined && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect as string)) this.problems.add(`${path}[${i}].effect`, t.effect, 'must be NoSchedule, PreferNoSchedule or NoExecute');
-      if (t.tolerationSeconds !== undefined && (t.effect !== 'NoExecute' || !isInteger(t.tolerationSeconds, 0))) {
-        this.problems.add(`${path}[${i}].tolerationSeconds`, t.tolerationSeconds, 'needs effect "NoExecute" and a whole number of seconds ≥ 0');
-      }
-    });
   }
 
   private checkEnv(role: string, pod: SparkPodSpec): void {
@@ -303,6 +288,27 @@ class SpecChecker {
     }
   }
 
+  private checkShuffleService(): void {
+    const { spec, problems } = this;
+    const ref = spec.shuffleService;
+    if (!isRecord(ref)) return problems.add('shuffleService', ref, 'must be the ExternalShuffleService (its spec or construct), or a reference with at least applicationNamespaces');
+    const before = problems.count;
+    new ShuffleRefChecker(problems).checkRef('shuffleService.', ref);
+    if (problems.count > before) return;
+    const executor: Partial<SparkExecutorSpec> = isRecord(spec.executor) ? spec.executor : {};
+    const portsOf = (path: string, containers: unknown) => (Array.isArray(containers) ? containers : []).flatMap((container, i) =>
+      (isRecord(container) && Array.isArray(container.ports) ? container.ports : []).map((port, j) => [`${path}[${i}].ports[${j}].containerPort`, isRecord(port) ? port.containerPort : undefined] as const));
+    checkShuffleClient(ref, {
+      namespace: spec.namespace ?? 'default',
+      podSecurity: spec.podSecurity ?? 'restricted',
+      shuffleTrackingTimeout: isRecord(spec.dynamicAllocation) ? spec.dynamicAllocation.shuffleTrackingTimeout : undefined,
+      executorNodeSelector: executor.nodeSelector,
+      executorTolerations: executor.tolerations,
+      executorContainerPorts: [...portsOf('executor.initContainers', executor.initContainers), ...portsOf('executor.sidecars', executor.sidecars)],
+      sparkConf: isRecord(spec.sparkConf) ? spec.sparkConf : {},
+    }, problems);
+  }
+
   private checkSparkConf(): void {
     const { spec, problems } = this;
     const custom = spec.customSparkConfKeys;
@@ -333,40 +339,4 @@ class SpecChecker {
       }
     }
   }
-
-  private optional(path: string, value: unknown, problemOf: (value: unknown) => string | undefined): void {
-    if (value === undefined) return;
-    const problem = problemOf(value);
-    if (problem) this.problems.add(path, value, problem);
-  }
-
-  private nameList(path: string, names: unknown): void {
-    if (names === undefined) return;
-    if (!Array.isArray(names)) return this.problems.add(path, names, 'must be a list of object names');
-    names.forEach((name, i) => this.optional(`${path}[${i}]`, name, (v) => dnsSubdomainProblem(v)));
-  }
-
-  private stringMap(path: string, map: unknown, labelValues: boolean): void {
-    if (map === undefined) return;
-    if (!isRecord(map)) return this.problems.add(path, map, 'must map keys to string values');
-    for (const [key, value] of Object.entries(map)) {
-      const keyProblem = qualifiedNameProblem(key);
-      if (keyProblem) this.problems.add(`${path}["${key}"]`, key, `key ${keyProblem}`);
-      const valueProblem = labelValues ? labelValueProblem(value) : typeof value === 'string' ? undefined : 'must be a string';
-      if (valueProblem) this.problems.add(`${path}["${key}"]`, value, valueProblem);
-    }
-  }
-}
-
-function positiveQuantityProblem(value: unknown, example: string): string | undefined {
-  const quantity = parseKubeQuantity(value);
-  return quantity !== undefined && quantity > 0 ? undefined : `must be a positive Kubernetes quantity, e.g. ${example}`;
-}
-
-function sparkSizeProblem(value: unknown, minMiB: number): string | undefined {
-  const mib = parseSparkSizeMiB(value);
-  if (mib === undefined) return 'must be a Spark size: a whole number with a unit k, m, g or t (e.g. "512m", "4g")';
-  if (mib < minMiB) return `must be at least ${minMiB}m${minMiB > 0 ? ' (Spark refuses a smaller heap)' : ''}`;
-  if (mib > 16 * 1024 * 1024) return 'must be at most 16t';
-  return undefined;
 }

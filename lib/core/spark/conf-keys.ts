@@ -93,7 +93,7 @@ export function sparkConfKeyProblem(key: string, line: SparkLine, customKeys: re
   const suggestion = closestKey(key, line);
   return (
     `is not a configuration key of Spark ${line}` +
-    (suggestion ? `; did you mean "${suggestion}"?` : '') +
+    (suggestion ? `; did you mean "${suggestion}"?` : '.') +
     ' If a plugin reads it, list it (or its prefix ending in ".") in customSparkConfKeys'
   );
 }
@@ -128,4 +128,13 @@ function editDistance(a: string, b: string, cap: number): number {
     previous = current;
   }
   return previous[b.length];
+}
+
+/**
+ * Every key sparkplane itself emits must exist in the targeted Spark line (the user's keys were
+ * validated already). A miss is a sparkplane bug, caught here rather than ignored by Spark.
+ */
+export function assertEmittedKeysExist(properties: Record<string, string>, line: SparkLine, userConf: Record<string, string>): void {
+  const unknown = Object.keys(properties).filter((key) => !(key in userConf) && !isSparkConfKey(key, line));
+  if (unknown.length) throw new Error(`sparkplane emitted keys that Spark ${line} does not define: ${unknown.join(', ')}`);
 }

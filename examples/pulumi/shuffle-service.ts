@@ -1,0 +1,26 @@
+// Dynamic allocation with an external shuffle service: the same stack as the cdk8s example.
+import * as k8s from '@pulumi/kubernetes';
+import { ExternalShuffleService, SparkApplication } from 'sparkplane/pulumi';
+
+export async function shuffleServiceProgram() {
+  const namespace = new k8s.core.v1.Namespace('spark-shuffle-jobs', {
+    metadata: { name: 'spark-shuffle-jobs', labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } },
+  });
+  const shuffle = new ExternalShuffleService('shuffle-service', {
+    sparkVersion: '4.0.2',
+    janitorImage: 'registry.example.com/sparkplane:0.1.0',
+    applicationNamespaces: ['spark-shuffle-jobs'],
+    nodeSelector: { 'node.example.com/pool': 'spark' },
+  });
+  const app = new SparkApplication('spark-pi-elastic', {
+    namespace: 'spark-shuffle-jobs',
+    sparkVersion: '4.0.2',
+    mainClass: 'org.apache.spark.examples.SparkPi',
+    mainApplicationFile: 'local:///opt/spark/examples/jars/spark-examples_2.13-4.0.2.jar',
+    arguments: ['10000'],
+    dynamicAllocation: { maxExecutors: 20, executorIdleTimeout: '30s' },
+    shuffleService: shuffle,
+    podSecurity: 'privileged',
+  }, { dependsOn: [namespace] });
+  return { shuffleNamespace: shuffle.namespace, driverJob: app.driverJobName };
+}
