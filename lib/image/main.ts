@@ -11,7 +11,8 @@ import { version } from '../../package.json';
 const USAGE = `usage: sparkplane <command>
   allocator               run the executor allocator sidecar (settings from SPARKPLANE_* variables)
   install-bridge <dir>    copy the allocator's JVM bridge jar into <dir> (an init container's job)
-  shuffle-janitor         remove ended applications' shuffle files on this node (SPARKPLANE_JANITOR_* variables)
+  shuffle-janitor         remove ended applications' shuffle files on this node and relay the shuffle
+                          service's StatsD metrics (SPARKPLANE_JANITOR_* variables, NODE_NAME)
   --version               print the version`;
 
 async function main(argv: readonly string[]): Promise<number> {

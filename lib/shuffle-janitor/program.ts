@@ -1,6 +1,7 @@
 // The shuffle janitor as a program (`sparkplane shuffle-janitor`, a container of the shuffle service's
 // DaemonSet pod): every interval it sweeps the node's apps root with ShuffleJanitor, asking the API
-// server about each application's driver pod, and serves /healthz, /readyz and /metrics.
+// server about each application's driver pod, and serves /healthz, /readyz and /metrics, where it
+// also relays the shuffle service's StatsD metrics.
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
@@ -11,10 +12,13 @@ import { jsonLogger } from '../allocator/logger';
 import { serveHealthAndMetrics } from '../allocator/sidecar';
 import { janitorConfigFromEnv } from './config';
 import { ShuffleJanitor, type DriverLookup } from './janitor';
+import { StatsdRelay } from './statsd-relay';
 
 /** A running janitor. */
 export interface RunningJanitor {
   readonly metricsPort: number;
+  /** The UDP port (127.0.0.1) of the StatsD relay. */
+  readonly statsdPort: number;
   close(): Promise<void>;
 }
 
@@ -63,18 +67,21 @@ export async function runShuffleJanitor(env: Readonly<Record<string, string | un
       if (!closed) timer = setTimeout(() => void sweep(), config.intervalMs);
     }
   };
+  const relay = new StatsdRelay(registry, { nodeName: config.nodeName, onError: (error) => log.error('StatsD relay socket error', { message: error.message }) });
+  const statsdPort = await relay.listen(config.statsdPort);
   const server = http.createServer((req, res) => void serveHealthAndMetrics(req, res, { healthy: () => true, ready: () => swept, metrics: { registry } }));
   await new Promise<void>((resolve) => server.listen(config.metricsPort, config.metricsHost, resolve));
   const metricsPort = (server.address() as AddressInfo).port;
-  log.info('shuffle janitor started', { appsDir: config.appsDir, graceMs: config.graceMs, intervalMs: config.intervalMs, metricsPort });
+  log.info('shuffle janitor started', { appsDir: config.appsDir, graceMs: config.graceMs, intervalMs: config.intervalMs, metricsPort, statsdPort });
   void sweep();
   return {
     metricsPort,
+    statsdPort,
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
       server.closeAllConnections?.();
-      await new Promise((resolve) => server.close(resolve));
+      await Promise.all([new Promise((resolve) => server.close(resolve)), relay.close()]);
       rest.close();
     },
   };

@@ -58,7 +58,7 @@ describe('the shuffle janitor\'s configuration', () => {
       'SPARKPLANE_JANITOR_GRACE="soon" is not a duration of at least 0 ms: use a Spark duration such as "600s"',
       'SPARKPLANE_JANITOR_INTERVAL="1ms" is not a duration of at least 100 ms: use a Spark duration such as "60s"',
     ]);
-    expect(janitorConfigFromEnv({ SPARKPLANE_JANITOR_APPS_DIR: '/h/apps' })).toEqual({ appsDir: '/h/apps', graceMs: 600_000, intervalMs: 60_000, metricsPort: 7338, metricsHost: '0.0.0.0' });
+    expect(janitorConfigFromEnv({ SPARKPLANE_JANITOR_APPS_DIR: '/h/apps' })).toEqual({ appsDir: '/h/apps', graceMs: 600_000, intervalMs: 60_000, metricsPort: 7338, metricsHost: '0.0.0.0', statsdPort: 7339 });
   });
 });
 

@@ -34,9 +34,9 @@ describe.each([
 });
 
 describe.each([
-  ['SparkPi', SparkPiChart, sparkPiProgram],
-  ['PySpark', PySparkChart, pySparkProgram],
-])('the %s example', (_, Chart, program) => {
+  ['SparkPi', sparkPiProgram],
+  ['PySpark', pySparkProgram],
+])('the %s example', (_, program) => {
   it('registers a sparkplane:spark:Application component whose children are typed Kubernetes resources', async () => {
     const resources = await capturePulumiResources(program);
     expect(resources.filter((r) => r.type === 'sparkplane:spark:Application')).toHaveLength(1);

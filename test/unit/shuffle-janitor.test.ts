@@ -1,6 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { EnvConfigError } from '../../lib/allocator/config';
+import { janitorConfigFromEnv } from '../../lib/shuffle-janitor/config';
 import { driverVerdict, parseApplicationDirectory, ShuffleJanitor, type DriverLookup } from '../../lib/shuffle-janitor/janitor';
 
 const UID_A = '0f8fad5b-d9cb-469f-a165-70867728950e';
@@ -122,5 +124,28 @@ describe('a janitor sweep on a real directory tree', () => {
     await j.sweep();
     expect(fs.existsSync(gone)).toBe(false);
     expect(fs.existsSync(path.join(apps, 'batch'))).toBe(false);
+  });
+});
+
+describe('the janitor\'s StatsD relay settings', () => {
+  const env = { SPARKPLANE_JANITOR_APPS_DIR: '/h/apps' };
+
+  it('listens for StatsD on 7339 by default, on any free port for "0", and labels with NODE_NAME when set', () => {
+    expect(janitorConfigFromEnv(env)).toMatchObject({ statsdPort: 7339, nodeName: undefined });
+    expect(janitorConfigFromEnv({ ...env, SPARKPLANE_JANITOR_STATSD_PORT: '0', NODE_NAME: ' node-a ' })).toMatchObject({ statsdPort: 0, nodeName: 'node-a' });
+    expect(janitorConfigFromEnv({ ...env, SPARKPLANE_JANITOR_STATSD_PORT: '8125' }).statsdPort).toBe(8125);
+  });
+
+  it('names a bad SPARKPLANE_JANITOR_STATSD_PORT, its value and the fix', () => {
+    for (const value of ['70000', 'statsd', '-1', '7339.5']) {
+      let error: unknown;
+      try {
+        janitorConfigFromEnv({ ...env, SPARKPLANE_JANITOR_STATSD_PORT: value });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(EnvConfigError);
+      expect((error as EnvConfigError).problems).toEqual([`SPARKPLANE_JANITOR_STATSD_PORT=${JSON.stringify(value)} is not a port number: set it to e.g. 7339`]);
+    }
   });
 });
