@@ -169,6 +169,8 @@ describe('SparkApplication with shuffleService', () => {
       'spark.dynamicAllocation.enabled': 'true',
       'spark.dynamicAllocation.shuffleTracking.enabled': 'false',
       'spark.shuffle.service.removeShuffle': 'true',
+      // No containerPort on executor pods (Spark adds one for a fixed port), so no hostPort.
+      'spark.blockManager.port': '0',
     });
     expect(properties['spark.dynamicAllocation.shuffleTracking.timeout']).toBeUndefined();
     // Kubernetes fills in the driver pod's name and UID; Spark the application ID.
@@ -200,7 +202,7 @@ describe('SparkApplication with shuffleService', () => {
       namespace: 'elsewhere',
       podSecurity: 'restricted',
       dynamicAllocation: { maxExecutors: 10, shuffleTrackingTimeout: '30s' },
-      sparkConf: { 'spark.blockManager.port': '7330', 'spark.shuffle.service.enabled': 'false' },
+      sparkConf: { 'spark.blockManager.port': '7337', 'spark.shuffle.service.enabled': 'false' },
       executor: {
         nodeSelector: { pool: 'gpu' },
         tolerations: [{ key: 'gpu', operator: 'Exists' }],
@@ -213,17 +215,22 @@ describe('SparkApplication with shuffleService', () => {
       { path: 'podSecurity', message: expect.stringMatching(/only the Pod Security "privileged" level allows; set podSecurity to "privileged"/) },
       { path: 'namespace', message: expect.stringMatching(/is not among shuffleService.applicationNamespaces \(batch-a, batch-b\)/) },
       { path: 'dynamicAllocation.shuffleTrackingTimeout', message: expect.stringMatching(/conflicts with shuffleService/) },
-      { path: 'sparkConf["spark.blockManager.port"]', message: expect.stringMatching(/bind ports 7330–7346, which include shuffleService.port \(7337\) and shuffleService.metricsPort \(7338\)/) },
+      { path: 'sparkConf["spark.blockManager.port"]', message: expect.stringMatching(/^clashes with shuffleService.port, and on the host network a fixed port fits one executor per node/) },
       { path: 'executor.sidecars[0].ports[0].containerPort', message: expect.stringMatching(/clashes with shuffleService.metricsPort/) },
       { path: 'executor.nodeSelector["pool"]', message: expect.stringMatching(/conflicts with the shuffle service's node selector \(pool=spark\)/) },
       { path: 'executor.tolerations[0]', message: expect.stringMatching(/is not among the shuffle service's tolerations/) },
     ]);
   });
 
-  it('accepts executor tolerations the service covers, and a fixed block manager port clear of the service\'s', () => {
+  it('refuses any fixed block manager port: its containerPort would become a hostPort, one executor per node', () => {
+    expect(problemsOf(() => rendered({ ...application, sparkConf: { 'spark.blockManager.port': '40000' } }))).toEqual([
+      { path: 'sparkConf["spark.blockManager.port"]', message: expect.stringMatching(/^on the host network a fixed port fits one executor per node/) },
+    ]);
+  });
+
+  it('accepts executor tolerations the service covers', () => {
     const covered = rendered({
       ...application,
-      sparkConf: { 'spark.blockManager.port': '40000' },
       executor: { tolerations: [{ key: 'spark', operator: 'Equal', value: 'yes', effect: 'NoSchedule' }] },
       shuffleService: { ...service, tolerations: [{ key: 'spark', operator: 'Exists' }] },
     });

@@ -18,14 +18,14 @@ export const SHUFFLE_OWNED_SPARK_KEYS: Readonly<Record<string, string>> = {
   'spark.executorEnv.SPARK_EXECUTOR_DIRS': 'shuffleService (the executors write under its hostPath)',
 };
 
-/** Spark's `spark.port.maxRetries`: a busy port is retried this many times, one port higher each time. */
-const SPARK_PORT_MAX_RETRIES = 16;
-
 /** The Spark properties of an application that uses the service. */
 export function shuffleSparkProperties(ref: ResolvedShuffleServiceRef, dynamicAllocation: boolean): Record<string, string> {
   return {
     'spark.shuffle.service.enabled': 'true',
     'spark.shuffle.service.port': String(ref.port),
+    // A random port, and no containerPort: Spark gives executor pods one for a fixed port, which
+    // the API server turns into a hostPort on the host network, so one executor would fit per node.
+    'spark.blockManager.port': '0',
     // Files of shuffles the driver has garbage-collected go during the run (the default from 4.0 on; 3.5 too).
     'spark.shuffle.service.removeShuffle': 'true',
     // An executor on a node where the service is still starting waits about 50 s instead of 15 s.
@@ -94,11 +94,10 @@ export function checkShuffleClient(ref: ShuffleServiceRef, client: ShuffleClient
     problems.add('dynamicAllocation.shuffleTrackingTimeout', client.shuffleTrackingTimeout, 'conflicts with shuffleService: with the service, shuffle tracking is off (the service keeps the files); remove it');
   }
   const servicePorts: Array<[string, number]> = [['shuffleService.port', service.port], ['shuffleService.metricsPort', service.metricsPort]];
-  const blockManagerPort = Number(client.sparkConf['spark.blockManager.port'] ?? 0);
-  // Spark tries a busy fixed port, then the next ones: any of them may be taken on the node.
-  const inRange = servicePorts.filter(([, port]) => blockManagerPort > 0 && port >= blockManagerPort && port <= blockManagerPort + SPARK_PORT_MAX_RETRIES);
-  if (inRange.length) {
-    problems.add('sparkConf["spark.blockManager.port"]', client.sparkConf['spark.blockManager.port'], `executors on the host network bind ports ${blockManagerPort}–${blockManagerPort + SPARK_PORT_MAX_RETRIES}, which include ${inRange.map(([path, port]) => `${path} (${port})`).join(' and ')}; remove the key (0 = a random port) or move it`);
+  const blockManagerPort = client.sparkConf['spark.blockManager.port'];
+  if (blockManagerPort !== undefined && Number(blockManagerPort) !== 0) {
+    const clash = servicePorts.find(([, port]) => port === Number(blockManagerPort));
+    problems.add('sparkConf["spark.blockManager.port"]', blockManagerPort, `${clash ? `clashes with ${clash[0]}, and ` : ''}on the host network a fixed port fits one executor per node (Spark gives the executor pod a containerPort for it, which becomes a hostPort); remove the key: with shuffleService it is 0, a random port`);
   }
   for (const [containerPath, containerPort] of client.executorContainerPorts) {
     const clash = servicePorts.find(([, port]) => port === containerPort);
