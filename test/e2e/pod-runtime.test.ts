@@ -1,7 +1,7 @@
 // The process kubelet computes what a kubelet computes: these pin its $(VAR) expansion to
 // Kubernetes' own (the cases of k8s.io/kubernetes v1.36.3
 // third_party/forked/golang/expansion/expand_test.go), its environment to the kubelet's order and
-// sources, and check that the isolation script is valid bash.
+// sources, its capabilities to what a container adds, and check that the isolation script is valid bash.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { KubeObj } from '../integration/support/kube';
 import { KubeApi, suiteKubeApi } from './support/kube-api';
-import { containerEnv, expandKubeVars, hostsFile, podField, podStartScript, rootfsStartScript, type KeyReader } from './support/pod-runtime';
+import { containerEnv, expandKubeVars, grantedCapabilities, hostsFile, podField, podStartScript, rootfsStartScript, type KeyReader } from './support/pod-runtime';
 import { ProcessKubelet } from './support/process-kubelet';
 import { waitUntil } from './support/run';
 import { buildTestRootfs, TEST_ROOTFS_OS_NAME } from './support/test-rootfs';
@@ -190,11 +190,33 @@ describe('the isolation script of a rootfs image', () => {
   });
 });
 
+describe('capabilities', () => {
+  it('a uid-0 container gets exactly what it adds (CAP_ prefix or not); a non-root one gets none', () => {
+    const capabilities = { drop: ['ALL'], add: ['CHOWN', 'CAP_FOWNER', 'chown'] };
+    expect(grantedCapabilities(capabilities, 0)).toEqual(['chown', 'fowner']);
+    expect(grantedCapabilities(capabilities, 185)).toEqual([]);
+    expect(grantedCapabilities(undefined, 0)).toEqual([]);
+  });
+
+  it('refuses what would act on the machine that every pod shares', () => {
+    expect(() => grantedCapabilities({ add: ['SYS_ADMIN'] }, 0)).toThrow(/SYS_ADMIN is not granted by the process kubelet .* it grants CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, SETGID, SETUID, NET_BIND_SERVICE/);
+    expect(() => grantedCapabilities({ add: ['ALL'] }, 0)).toThrow('ALL is not granted');
+  });
+
+  it('the isolation scripts grant them inheritable, ambient and bounding (a rootfs container keeps SYS_CHROOT too)', () => {
+    const common = { mounts: [], scratchDir: '/x/scratch', hostname: 'p', workingDir: '/', uid: 0, gid: 0, groups: [0], readOnlyRootFilesystem: false, capabilities: ['chown', 'fowner'] };
+    expect(podStartScript(common)).toContain('--no-new-privs --inh-caps=-all,+chown,+fowner --ambient-caps=-all,+chown,+fowner --bounding-set=-all,+chown,+fowner --pdeathsig=KILL');
+    expect(rootfsStartScript({ ...common, rootfs: '/x/rootfs' })).toContain(
+      '--no-new-privs --inh-caps=-all,+sys_chroot,+chown,+fowner --ambient-caps=-all,+sys_chroot,+chown,+fowner --bounding-set=-all,+sys_chroot,+chown,+fowner --pdeathsig=KILL',
+    );
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------
 // Pods of several containers on the process kubelet: init containers, native sidecars, rootfs images.
 // These run real processes: a kubelet of their own (node `sparkplane-process-node-pods`, no API
-// forwarder, so it can run beside another suite's) and a tiny image built from this machine's
-// programs (support/test-rootfs.ts).
+// forwarder, so it can run beside another suite's; hostPath volumes under its own host root) and a
+// tiny image built from this machine's programs (support/test-rootfs.ts).
 // ---------------------------------------------------------------------------------------------------
 
 describe('pods of several containers on the process kubelet', () => {
@@ -225,7 +247,8 @@ describe('pods of several containers on the process kubelet', () => {
       return node.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True');
     }, 60_000, `node ${NODE} Ready`);
     namespace = `sp-pods-${Date.now().toString(36)}`;
-    await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    // Privileged: the shuffle-service pods use hostPath and hostNetwork, which "baseline" refuses.
+    await api.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } });
     kubelet.ownNamespace(namespace);
   }, 120_000);
 
@@ -410,17 +433,164 @@ describe('pods of several containers on the process kubelet', () => {
     await createPod('deleted', {
       initContainers: [{
         name: 'sidecar', image: IMAGE, restartPolicy: 'Always',
-        command: ['bash', '-c', 'trap \'echo "sidecar got TERM at $(( ${EPOCHREALTIME/./} / 1000 ))"; exit 0\' TERM; while true; do sleep 0.1; done'],
+        command: ['bash', '-c', 'trap \'echo "sidecar got TERM at $(( ${EPOCHREALTIME/./} / 1000 ))"; exit 0\' TERM; echo running; while true; do sleep 0.1; done'],
       }],
       containers: [{ name: 'main', image: IMAGE, command: ['bash', '-c', 'trap \'sleep 1; echo "main exits at $(( ${EPOCHREALTIME/./} / 1000 ))"; exit 0\' TERM; echo running; while true; do sleep 0.1; done'] }],
     });
-    await waitUntil(async () => status(await getPod('deleted'), 'main')?.state?.running, 60_000, 'main running');
+    // "running" once its trap is set: a SIGTERM before that would end bash at once.
+    await waitUntil(async () => ['sidecar', 'main'].every((c) => kubelet!.logOf(namespace, 'deleted', c).startsWith('running\n')), 60_000, 'main and sidecar running');
     await api.delete(`/api/v1/namespaces/${namespace}/pods/deleted`);
     await waitUntil(async () => !(await api.getIfExists(`/api/v1/namespaces/${namespace}/pods/deleted`)), 60_000, 'pod deleted gone');
     const mainExit = Number(/main exits at (\d+)/.exec(kubelet!.logOf(namespace, 'deleted', 'main'))![1]);
     const sidecarTerm = Number(/sidecar got TERM at (\d+)/.exec(kubelet!.logOf(namespace, 'deleted', 'sidecar'))![1]);
     expect(sidecarTerm).toBeGreaterThanOrEqual(mainExit);
     expect(kubelet!.livePids()).toEqual([]);
+  });
+
+  it('a uid-0 container has exactly the capabilities it adds: with CHOWN it chowns to 185, without it gets EPERM', async () => {
+    const tryChown = (dir: string) => `mkdir /opt/sparkplane/scratch/${dir}; echo "uid $(id -u) gid $(id -g) $(grep CapEff /proc/self/status)"; chown 185:185 /opt/sparkplane/scratch/${dir} 2>&1 && stat -c 'owner %u:%g' /opt/sparkplane/scratch/${dir}`;
+    await createPod('capabilities', {
+      volumes: [{ name: 'scratch', emptyDir: {} }],
+      containers: ['with-chown', 'without'].map((name) => ({
+        name,
+        image: SPARK_IMAGE,
+        command: ['bash', '-c', tryChown(name)],
+        securityContext: { runAsUser: 0, runAsNonRoot: false, capabilities: { drop: ['ALL'], ...(name === 'with-chown' ? { add: ['CHOWN'] } : {}) } },
+        volumeMounts: [{ name: 'scratch', mountPath: '/opt/sparkplane/scratch' }],
+      })),
+    });
+    const pod = await waitPhase('capabilities', ['Succeeded', 'Failed']);
+    expect(await logs('capabilities', 'with-chown')).toBe('uid 0 gid 0 CapEff:\t0000000000000001\nowner 185:185\n');
+    expect(await logs('capabilities', 'without')).toBe(
+      "uid 0 gid 0 CapEff:\t0000000000000000\nchown: changing ownership of '/opt/sparkplane/scratch/without': Operation not permitted\n",
+    );
+    expect(status(pod, 'without')).toMatchObject({ state: { terminated: { exitCode: 1 } } });
+  });
+
+  // The external shuffle service (issue 6): a DaemonSet prepares the node's folder, executors use it.
+  const SHUFFLE = '/var/lib/sparkplane/shuffle';
+  const APPS = `${SHUFFLE}/apps`;
+
+  it('a shuffle-service DaemonSet prepares a hostPath folder for uid 185; a hostNetwork executor waits for it, then reads what the service wrote; the files outlive both pods', async () => {
+    // The executor first: its hostPath Directory is not there yet.
+    await createPod('executor', {
+      hostNetwork: true,
+      dnsPolicy: 'ClusterFirstWithHostNet',
+      hostname: 'spark-exec-1',
+      volumes: [{ name: 'apps', hostPath: { path: APPS, type: 'Directory' } }],
+      containers: [{
+        name: 'executor',
+        image: IMAGE,
+        command: ['bash', '-c', [
+          `for ((i = 0; i < 100; i++)); do [ -e ${APPS}/from-service ] && break; sleep 0.1; done`,
+          `cat ${APPS}/from-service`,
+          'echo "host name $(cat /proc/sys/kernel/hostname), HOSTNAME=$HOSTNAME, pod IP $POD_IP"',
+          `echo "written by the executor" > ${APPS}/from-executor`,
+        ].join('\n')],
+        env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
+        securityContext: { runAsUser: 185, runAsGroup: 185 },
+        volumeMounts: [{ name: 'apps', mountPath: APPS }],
+      }],
+    });
+    const waiting = await waitUntil(async () => {
+      const pod = await getPod('executor');
+      return status(pod, 'executor')?.state?.waiting?.message ? pod : undefined;
+    }, 30_000, 'executor waiting for its hostPath');
+    expect(status(waiting, 'executor').state.waiting).toEqual({
+      reason: 'ContainerCreating',
+      message: `MountVolume.SetUp failed for volume "apps" : hostPath type check failed: ${APPS} is not a directory`,
+    });
+    expect(waiting.status).toMatchObject({ phase: 'Pending', hostIP: '127.0.0.1', podIP: '127.0.0.1' }); // hostNetwork: the node's IP at once
+
+    // The DaemonSet, as issue 6 renders it: scheduled onto this node only (a real DaemonSet, placed by the scheduler).
+    const labels = { app: 'shuffle-service' };
+    await api.create(`/apis/apps/v1/namespaces/${namespace}/daemonsets`, {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'shuffle-service' },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            nodeSelector: { 'kubernetes.io/hostname': NODE },
+            hostNetwork: true,
+            dnsPolicy: 'ClusterFirstWithHostNet',
+            terminationGracePeriodSeconds: 2,
+            volumes: [{ name: 'shuffle', hostPath: { path: SHUFFLE, type: 'DirectoryOrCreate' } }],
+            initContainers: [{
+              name: 'prepare',
+              image: SPARK_IMAGE,
+              command: ['bash', '-c', `install -d -o 185 -g 185 -m 0700 ${SHUFFLE}/apps.new && mv -T ${SHUFFLE}/apps.new ${APPS} && chown 185:185 ${APPS} && echo prepared`],
+              securityContext: { runAsUser: 0, runAsGroup: 0, runAsNonRoot: false, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['CHOWN', 'FOWNER'] } },
+              volumeMounts: [{ name: 'shuffle', mountPath: SHUFFLE }],
+            }],
+            containers: [{
+              name: 'service',
+              image: SPARK_IMAGE,
+              command: ['bash', '-c', `echo "written by the service" > ${APPS}/from-service; echo "uid $(id -u) on $(cat /proc/sys/kernel/hostname)"; exec sleep 3600`],
+              // A subPath, made when the container starts: a hostPath Directory volume of its own would wait for ever (see below).
+              volumeMounts: [{ name: 'shuffle', mountPath: APPS, subPath: 'apps' }],
+            }],
+          },
+        },
+      },
+    });
+    const executor = await waitPhase('executor', ['Succeeded', 'Failed']);
+    expect(executor.status.phase).toBe('Succeeded');
+    expect(await logs('executor', 'executor')).toBe(`written by the service\nhost name ${NODE}, HOSTNAME=${NODE}, pod IP 127.0.0.1\n`);
+
+    const [service] = await api.pods({ namespace, labelSelector: 'app=shuffle-service' });
+    expect(service.spec).toMatchObject({ nodeName: NODE, restartPolicy: 'Always' });
+    await waitUntil(async () => status(await getPod(service.metadata.name), 'service')?.state?.running, 30_000, 'the shuffle service running');
+    expect(await logs(service.metadata.name, 'prepare')).toBe('prepared\n');
+    expect(await logs(service.metadata.name, 'service')).toBe(`uid 185 on ${NODE}\n`);
+
+    // Both pods gone; the node's folder stays, as the init container left it, with both pods' files.
+    await api.delete(`/apis/apps/v1/namespaces/${namespace}/daemonsets/shuffle-service`);
+    await api.delete(`/api/v1/namespaces/${namespace}/pods/executor`);
+    await waitUntil(async () => (await api.pods({ namespace, labelSelector: 'app=shuffle-service' })).length === 0 && !(await api.getIfExists(`/api/v1/namespaces/${namespace}/pods/executor`)), 60_000, 'both pods gone');
+    const apps = fs.statSync(kubelet!.hostPathDir(APPS));
+    expect({ uid: apps.uid, gid: apps.gid, mode: apps.mode & 0o7777 }).toEqual({ uid: 185, gid: 185, mode: 0o700 });
+    expect(fs.statSync(kubelet!.hostPathDir(SHUFFLE)).mode & 0o7777).toBe(0o755);
+    expect(fs.readFileSync(kubelet!.hostPathDir(`${APPS}/from-service`), 'utf8')).toBe('written by the service\n');
+    expect(fs.statSync(kubelet!.hostPathDir(`${APPS}/from-executor`)).uid).toBe(185);
+    expect(kubelet!.hostPathDir(APPS)).toBe(path.join(kubelet!.hostPathRoot, 'var/lib/sparkplane/shuffle/apps'));
+    expect(fs.existsSync('/var/lib/sparkplane')).toBe(false); // nothing on the machine's own /var
+  });
+
+  it('every volume is set up before the first container: a hostPath Directory that only the pod\'s own init container would make keeps it waiting', async () => {
+    await createPod('waits-for-itself', {
+      volumes: [{ name: 'root', hostPath: { path: '/var/lib/sparkplane/self', type: 'DirectoryOrCreate' } }, { name: 'made-by-init', hostPath: { path: '/var/lib/sparkplane/self/made', type: 'Directory' } }],
+      initContainers: [{ name: 'make', image: IMAGE, command: ['mkdir', '/root-volume/made'], volumeMounts: [{ name: 'root', mountPath: '/root-volume' }] }],
+      containers: [{ name: 'main', image: IMAGE, command: ['ls', '/made'], volumeMounts: [{ name: 'made-by-init', mountPath: '/made' }] }],
+    });
+    const pod = await waitUntil(async () => {
+      const current = await getPod('waits-for-itself');
+      return status(current, 'make')?.state?.waiting?.message ? current : undefined;
+    }, 30_000, 'waits-for-itself waiting');
+    expect(status(pod, 'make').state.waiting.message).toContain('/var/lib/sparkplane/self/made is not a directory');
+    expect(pod.status.phase).toBe('Pending');
+    expect(kubelet!.records().find((r) => r.name === 'waits-for-itself')!.containers[0].startedAt).toBeUndefined();
+    await api.delete(`/api/v1/namespaces/${namespace}/pods/waits-for-itself`);
+    await waitUntil(async () => !(await api.getIfExists(`/api/v1/namespaces/${namespace}/pods/waits-for-itself`)), 30_000, 'waits-for-itself gone');
+  });
+
+  it('refuses a hostPath type it does not model, naming the ones it does', async () => {
+    await createPod('socket', {
+      volumes: [{ name: 'sock', hostPath: { path: '/run/some.sock', type: 'Socket' } }],
+      containers: [{ name: 'main', image: IMAGE, command: ['true'], volumeMounts: [{ name: 'sock', mountPath: '/sock' }] }],
+    });
+    const pod = await waitUntil(async () => {
+      const current = await getPod('socket');
+      return status(current, 'main')?.state?.waiting?.message ? current : undefined;
+    }, 30_000, 'socket waiting');
+    expect(status(pod, 'main').state.waiting).toEqual({
+      reason: 'CreateContainerConfigError',
+      message: 'volume sock: hostPath type Socket is not supported by the process kubelet ("", Directory, DirectoryOrCreate, File, FileOrCreate are)',
+    });
+    await api.delete(`/api/v1/namespaces/${namespace}/pods/socket`);
+    await waitUntil(async () => !(await api.getIfExists(`/api/v1/namespaces/${namespace}/pods/socket`)), 30_000, 'socket gone');
   });
 });
 

@@ -1,6 +1,7 @@
 // What a kubelet computes for a pod before it starts a container, as pure functions: $(VAR)
-// expansion, downward-API fields, environment, /etc/hosts, and the bash script that isolates the
-// process (mount namespace, bind mounts, user) before it execs the container's command.
+// expansion, downward-API fields, environment, /etc/hosts, the capabilities a container is granted,
+// and the bash script that isolates the process (mount namespace, bind mounts, user, capabilities)
+// before it execs the container's command.
 import type { KubeObj } from '../../integration/support/kube';
 
 /** The only address pods on the process node have: they share the machine's loopback (like hostNetwork). */
@@ -151,10 +152,11 @@ export function selects(service: KubeObj, pod: KubeObj): boolean {
 }
 
 /**
- * The pod's /etc/hosts: what the kubelet writes (localhost, the pod's own host name), plus what
- * cluster DNS would answer on this one-address network: `kubernetes.default.svc` and every Service
- * that selects a pod of this node, under `<svc>.<ns>.svc` (and `<svc>` in the pod's own namespace),
- * all at 127.0.0.1.
+ * The pod's /etc/hosts: what the kubelet writes (localhost, the pod's own host name, for a
+ * hostNetwork pod the node's), plus what cluster DNS would answer on this one-address network (to a
+ * hostNetwork pod too, as under dnsPolicy ClusterFirstWithHostNet): `kubernetes.default.svc` and
+ * every Service that selects a pod of this node, under `<svc>.<ns>.svc` (and `<svc>` in the pod's
+ * own namespace), all at 127.0.0.1.
  */
 export function hostsFile(pod: KubeObj, hostname: string, services: readonly KubeObj[], podsOnNode: readonly KubeObj[]): string {
   const ns = pod.metadata.namespace ?? 'default';
@@ -173,6 +175,45 @@ export function hostsFile(pod: KubeObj, hostname: string, services: readonly Kub
     lines.push(`${POD_IP}\t${name}.${svcNs}.svc ${name}.${svcNs}.svc.cluster.local ${name}.${svcNs}${svcNs === ns ? ` ${name}` : ''}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The capabilities this kubelet may grant, by setpriv's names: those that act on files and on the
+ * process's own ids. The others (KILL, NET_RAW, NET_ADMIN, MKNOD, SYS_*, …) would act on this
+ * machine's processes, network and kernel, which every pod on the process node shares.
+ */
+const GRANTABLE_CAPABILITIES = ['chown', 'dac_override', 'dac_read_search', 'fowner', 'fsetid', 'setgid', 'setuid', 'net_bind_service'];
+
+/**
+ * The capabilities a container's process gets, by setpriv's names (`chown`): its
+ * `securityContext.capabilities.add` when it runs as uid 0, none otherwise. The runtime's default set
+ * is never granted (as if every container dropped ALL), so a container has exactly what it adds; a
+ * non-root process would keep none across exec anyway, as under a container runtime, which sets no
+ * ambient capabilities. Throws for a capability outside GRANTABLE_CAPABILITIES.
+ */
+export function grantedCapabilities(capabilities: { add?: readonly string[] } | undefined, uid: number): string[] {
+  if (uid !== 0) return [];
+  const granted = new Set<string>();
+  for (const name of capabilities?.add ?? []) {
+    const capability = name.replace(/^CAP_/i, '').toLowerCase();
+    if (!GRANTABLE_CAPABILITIES.includes(capability)) {
+      throw new Error(
+        `securityContext.capabilities.add: ${name} is not granted by the process kubelet (pods share this machine's processes, network and kernel); it grants ${GRANTABLE_CAPABILITIES.map((c) => c.toUpperCase()).join(', ')}`,
+      );
+    }
+    granted.add(capability);
+  }
+  return [...granted];
+}
+
+/**
+ * setpriv's options that leave the process exactly `capabilities`: inheritable, ambient (kept across
+ * the exec by a non-root process) and bounding (for root, whose exec takes inheritable | bounding).
+ */
+function setprivCapabilities(capabilities: readonly string[]): string {
+  if (capabilities.length === 0) return '--inh-caps=-all --bounding-set=-all';
+  const set = ['-all', ...new Set(capabilities)].map((c, i) => (i === 0 ? c : `+${c}`)).join(',');
+  return `--inh-caps=${set} --ambient-caps=${set} --bounding-set=${set}`;
 }
 
 /** One bind mount of the pod's filesystem view. */
@@ -196,6 +237,8 @@ export interface PodProcessSpec {
   readonly gid: number;
   readonly groups: readonly number[];
   readonly readOnlyRootFilesystem: boolean;
+  /** Granted to the container's process (setpriv's names, see grantedCapabilities). @default - none */
+  readonly capabilities?: readonly string[];
 }
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -203,7 +246,7 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /**
  * The script `unshare -m -u --propagation private` runs: it gives the pod its own view of the
  * filesystem and then execs the container command (its arguments) as the pod's user, without
- * privileges or capabilities, dying with its parent (the kubelet).
+ * privileges and with only the capabilities granted to it, dying with its parent (the kubelet).
  *
  * A mount point that does not exist is created without touching the host: the nearest existing
  * folder above it is covered by a tmpfs that keeps every entry it had (each bind-mounted back in),
@@ -267,7 +310,7 @@ export function podStartScript(spec: PodProcessSpec): string {
     ...(spec.readOnlyRootFilesystem ? ['mount -o remount,bind,ro / || die "cannot make / read-only"'] : []),
     `hostname ${shellQuote(spec.hostname)}`,
     `cd ${shellQuote(spec.workingDir)} || die "no working directory ${spec.workingDir}"`,
-    `exec setpriv --reuid=${spec.uid} --regid=${spec.gid} --groups=${[...new Set(spec.groups)].join(',')} --no-new-privs --inh-caps=-all --bounding-set=-all --pdeathsig=KILL -- "$@"`,
+    `exec setpriv --reuid=${spec.uid} --regid=${spec.gid} --groups=${[...new Set(spec.groups)].join(',')} --no-new-privs ${setprivCapabilities(spec.capabilities ?? [])} --pdeathsig=KILL -- "$@"`,
   ];
   return lines.join('\n') + '\n';
 }
@@ -286,8 +329,8 @@ export interface RootfsProcessSpec extends PodProcessSpec {
  * tty, shm), /sys read-only, then every mount at its path inside that root (paths resolved inside
  * the root: an image's absolute symlinks never lead out of it). Then it changes root into it
  * (`unshare --root`) and execs the container command as the pod's user, without privileges (only
- * CAP_SYS_CHROOT is kept, ambient, for that chroot), dying with its parent (the kubelet). The
- * command is looked up in the image, with the container's PATH.
+ * the capabilities granted to it, and CAP_SYS_CHROOT, ambient, for that chroot), dying with its
+ * parent (the kubelet). The command is looked up in the image, with the container's PATH.
  */
 export function rootfsStartScript(spec: RootfsProcessSpec): string {
   const mounts = [...spec.mounts].sort((a, b) => a.target.split('/').length - b.target.split('/').length);
@@ -343,7 +386,7 @@ export function rootfsStartScript(spec: RootfsProcessSpec): string {
     `hostname ${shellQuote(spec.hostname)}`,
     // chroot(".") from inside: the path to the root may not be searchable by the pod's user.
     'cd "$root"',
-    `exec setpriv --reuid=${spec.uid} --regid=${spec.gid} --groups=${groups} --no-new-privs --inh-caps=-all,+sys_chroot --ambient-caps=-all,+sys_chroot --bounding-set=-all,+sys_chroot --pdeathsig=KILL -- unshare --root=. --wd=${shellQuote(spec.workingDir)} -- "$@"`,
+    `exec setpriv --reuid=${spec.uid} --regid=${spec.gid} --groups=${groups} --no-new-privs ${setprivCapabilities(['sys_chroot', ...(spec.capabilities ?? [])])} --pdeathsig=KILL -- unshare --root=. --wd=${shellQuote(spec.workingDir)} -- "$@"`,
   ];
   return lines.join('\n') + '\n';
 }

@@ -5,14 +5,24 @@
 // It registers the Node `sparkplane-process-node` (label sparkplane.dev/process-node=true; not
 // annotated for KWOK, so KWOK leaves it and its pods alone), keeps it Ready (status conditions and a
 // Lease renewed in kube-node-lease, so the node lifecycle controller lifts the not-ready taint and
-// never marks it NotReady), and polls the pods bound to it. For each pod it does what a kubelet does
-// before starting its containers: volumes (emptyDir, configMap, secret, downwardAPI, projected with
-// the service-account token from the TokenRequest API; one set per pod, shared by its containers)
-// and a pod /etc/hosts; then, per container, the environment (fieldRef, secret/configMap keys,
-// envFrom, $(VAR) expansion, `$$` escapes) and a process in its own mount and UTS namespace
+// never marks it NotReady), and polls the pods bound to it (DaemonSet pods too: the node has no
+// taint). For each pod it does what a kubelet does before starting its containers: volumes
+// (emptyDir, configMap, secret, downwardAPI, projected with the service-account token from the
+// TokenRequest API, one set per pod, shared by its containers; hostPath, see below) and a pod
+// /etc/hosts; then, per container, the environment (fieldRef, secret/configMap keys, envFrom,
+// $(VAR) expansion, `$$` escapes) and a process in its own mount and UTS namespace
 // (`unshare -m -u`): volumes bind-mounted at their mountPaths, the image's files, the pod's user
-// (runAsUser, fsGroup) without privileges, and readOnlyRootFilesystem honoured. Pods see one
-// network: the machine's loopback, so every pod IP is 127.0.0.1 and Service names resolve there.
+// (runAsUser, fsGroup) without privileges or capabilities (a uid-0 container gets those of its
+// `capabilities.add` that act on files, e.g. CHOWN, FOWNER), and readOnlyRootFilesystem honoured.
+// Pods see one network: the machine's loopback, so every pod IP is 127.0.0.1 and Service names
+// resolve there; `hostNetwork: true` changes only the host name (the node's, as a pod in the node's
+// UTS namespace has).
+//
+// hostPath volumes live under `hostPathRoot`, a folder that stands for the node's root file system:
+// hostPath /var/x is <hostPathRoot>/var/x, shared by every pod of this kubelet and kept when they go,
+// and nothing is written to this machine's own /var. Their type is checked as the kubelet's hostPath
+// plugin checks it: a `Directory` not there yet keeps the pod waiting, retried, as every volume of a
+// pod is set up before its first container (init containers included).
 //
 // Containers run as Kubernetes runs them (v1.36): init containers one after the other, each to
 // exit 0 before the next starts (one that fails fails the pod under restartPolicy Never, and is
@@ -54,7 +64,7 @@ import * as tls from 'tls';
 import type { KubeObj } from '../../integration/support/kube';
 import { KubeApi, KubeApiError } from './kube-api';
 import {
-  containerEnv, expandKubeVars, hostsFile, parseQuantity, podField, podStartScript, POD_IP, rootfsStartScript, type KeyReader, type PodMount,
+  containerEnv, expandKubeVars, grantedCapabilities, hostsFile, parseQuantity, podField, podStartScript, POD_IP, rootfsStartScript, type KeyReader, type PodMount,
 } from './pod-runtime';
 import { REPO_ROOT, run } from './run';
 
@@ -121,6 +131,12 @@ export interface ProcessKubeletOptions {
   readonly nodeName?: string;
   /** @default .cache/e2e/logs/<timestamp> */
   readonly logDir?: string;
+  /**
+   * The folder that stands for the node's root file system in hostPath volumes: hostPath `/var/x` is
+   * `<hostPathRoot>/var/x`, shared by every pod of this kubelet and kept when they go.
+   * @default .cache/e2e/hostpath/<pid>-<time>, removed by stop()
+   */
+  readonly hostPathRoot?: string;
   /** How often the pods bound to the node are listed. @default 250 ms */
   readonly pollIntervalMs?: number;
   /**
@@ -233,7 +249,8 @@ interface ContainerRuntime {
 }
 
 interface PreparedPod {
-  readonly volumeDirs: Map<string, { dir: string; readOnly: boolean }>;
+  /** By volume name: the host folder (or file, for a hostPath File) mounted for it. */
+  readonly volumeSources: Map<string, { source: string; readOnly: boolean }>;
   readonly etcDir: string;
   readonly hostname: string;
   readonly fsGroup?: number;
@@ -325,6 +342,8 @@ export class ProcessKubelet {
 
   readonly nodeName: string;
   readonly logDir: string;
+  /** What hostPath volumes see as the node's `/` (see ProcessKubeletOptions.hostPathRoot). */
+  readonly hostPathRoot: string;
   private readonly api: KubeApi;
   private readonly runDir: string;
   private readonly pods = new Map<string, PodRuntime>();
@@ -345,11 +364,15 @@ export class ProcessKubelet {
     this.api = options.api;
     this.nodeName = options.nodeName ?? PROCESS_NODE_NAME;
     this.logDir = options.logDir ?? path.join(E2E_CACHE, 'logs', new Date().toISOString().replace(/[:.]/g, '-'));
-    this.runDir = path.join(E2E_CACHE, 'pods', `${process.pid}-${Date.now()}`);
+    const run = `${process.pid}-${Date.now()}`;
+    this.runDir = path.join(E2E_CACHE, 'pods', run);
+    this.hostPathRoot = path.resolve(options.hostPathRoot ?? path.join(E2E_CACHE, 'hostpath', run));
     pruneOldRuns(path.dirname(this.logDir), KEEP_LOG_RUNS);
     pruneDeadRunDirs(path.dirname(this.runDir));
+    pruneDeadRunDirs(path.join(E2E_CACHE, 'hostpath'));
     fs.mkdirSync(this.logDir, { recursive: true });
     fs.mkdirSync(this.runDir, { recursive: true });
+    fs.mkdirSync(this.hostPathRoot, { recursive: true, mode: 0o755 });
     this.logStream = fs.createWriteStream(path.join(this.logDir, 'kubelet.log'), { flags: 'a' });
   }
 
@@ -797,16 +820,21 @@ export class ProcessKubelet {
       fs.mkdirSync(path.join(rt.podDir, 'volumes'), { recursive: true });
       const fsGroup: number | undefined = spec.securityContext?.fsGroup;
       const read = this.keyReader(rt.record.namespace);
-      const volumeDirs = new Map<string, { dir: string; readOnly: boolean }>();
+      const volumeSources = new Map<string, { source: string; readOnly: boolean }>();
       for (const volume of spec.volumes ?? []) {
+        if (volume.hostPath) {
+          volumeSources.set(volume.name, { source: this.setUpHostPath(volume), readOnly: false }); // not the pod's: no fsGroup
+          continue;
+        }
         const dir = path.join(rt.podDir, 'volumes', volume.name);
         fs.mkdirSync(dir, { recursive: true });
         const readOnly = await this.materializeVolume(pod, volume, dir, read);
         fs.chownSync(dir, 0, fsGroup ?? 0);
-        volumeDirs.set(volume.name, { dir, readOnly });
+        volumeSources.set(volume.name, { source: dir, readOnly });
       }
       // Files of the pod: /etc/hosts and /etc/hostname, and for apache/spark images /etc/passwd and /etc/group that know its user.
-      const hostname = (spec.hostname ?? pod.metadata.name).slice(0, 63);
+      // A hostNetwork pod shares the node's UTS namespace: it has the node's host name, whatever spec.hostname says.
+      const hostname = spec.hostNetwork ? this.nodeName : (spec.hostname ?? pod.metadata.name).slice(0, 63);
       const etcDir = path.join(rt.podDir, 'etc');
       fs.mkdirSync(etcDir);
       const services = (await this.api.get('/api/v1/services')).items ?? [];
@@ -818,7 +846,7 @@ export class ProcessKubelet {
       fs.writeFileSync(path.join(etcDir, 'passwd'), passwd + (passwd.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:${IMAGE_USER}::/home/spark:/bin/false\n`), { mode: 0o644 });
       fs.writeFileSync(path.join(etcDir, 'group'), group + (group.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:\n`), { mode: 0o644 });
       if (rt.shutdown || rt.gone || this.stopping) return;
-      rt.prepared = { volumeDirs, etcDir, hostname, fsGroup };
+      rt.prepared = { volumeSources, etcDir, hostname, fsGroup };
       rt.waiting = undefined;
       rt.retryAt = undefined;
     } catch (error) {
@@ -1112,7 +1140,8 @@ export class ProcessKubelet {
       phase,
       hostIP: POD_IP,
       hostIPs: [{ ip: POD_IP }],
-      ...(rt.prepared ? { podIP: POD_IP, podIPs: [{ ip: POD_IP }] } : {}),
+      // A hostNetwork pod has the node's IP from the start; another gets its own once its sandbox (here: its volumes and files) is there.
+      ...(rt.prepared || rt.pod.spec.hostNetwork ? { podIP: POD_IP, podIPs: [{ ip: POD_IP }] } : {}),
       startTime: rfc3339(rt.startTime),
       conditions: [
         condition('PodReadyToStartContainers', rt.prepared !== undefined && !(rt.finalized && completed)),
@@ -1233,10 +1262,14 @@ export class ProcessKubelet {
 
     const mounts: PodMount[] = [];
     for (const mount of container.volumeMounts ?? []) {
-      const volume = prepared.volumeDirs.get(mount.name);
+      const volume = prepared.volumeSources.get(mount.name);
       if (!volume) throw new PodStartError('CreateContainerConfigError', `volumeMount ${mount.name}: no such volume`);
-      const source = mount.subPath ? path.join(volume.dir, mount.subPath) : volume.dir;
-      if (mount.subPath && !fs.existsSync(source)) fs.mkdirSync(source, { recursive: true });
+      const source = mount.subPath ? path.join(volume.source, mount.subPath) : volume.source;
+      if (mount.subPath && !fs.existsSync(source)) {
+        // Made when the container starts (after the init containers), with the volume's mode, as the kubelet makes a missing subPath.
+        fs.mkdirSync(source, { recursive: true });
+        fs.chmodSync(source, fs.statSync(volume.source).mode & 0o7777);
+      }
       mounts.push({ target: mount.mountPath, source, readOnly: volume.readOnly || mount.readOnly === true, kind: fs.statSync(source).isDirectory() ? 'dir' : 'file' });
     }
     const supplementary = [...(spec.securityContext?.fsGroup !== undefined ? [spec.securityContext.fsGroup] : []), ...(spec.securityContext?.supplementalGroups ?? [])];
@@ -1245,8 +1278,9 @@ export class ProcessKubelet {
 
     if (typeof image === 'string') {
       // apache/spark:<version>: the machine's root, with the distribution and entrypoint mounted where the image has them.
-      const uid = securityContext.runAsUser ?? IMAGE_USER;
-      const gid = securityContext.runAsGroup ?? IMAGE_USER;
+      const uid: number = securityContext.runAsUser ?? IMAGE_USER;
+      // runAsUser without runAsGroup: that user's group in the image's /etc/passwd (the pod's etc/passwd), else 0, as a container runtime resolves it.
+      const gid: number = securityContext.runAsGroup ?? (securityContext.runAsUser !== undefined ? passwdEntry(rt.podDir, String(uid))?.gid ?? 0 : IMAGE_USER);
       const env = {
         PATH: `${this.options.javaHome}/bin:${DEFAULT_PATH}`,
         JAVA_HOME: this.options.javaHome,
@@ -1277,6 +1311,7 @@ export class ProcessKubelet {
         gid,
         groups: [gid, ...supplementary],
         readOnlyRootFilesystem: securityContext.readOnlyRootFilesystem === true,
+        capabilities: grantedCapabilities(container.securityContext?.capabilities, uid),
       });
       return { argv, env, script, uid, gid };
     }
@@ -1321,8 +1356,70 @@ export class ProcessKubelet {
       gid,
       groups: [gid, ...supplementary],
       readOnlyRootFilesystem: securityContext.readOnlyRootFilesystem === true,
+      capabilities: grantedCapabilities(container.securityContext?.capabilities, uid),
     });
     return { argv, env, script, uid, gid };
+  }
+
+  /** Where the node's path `hostPath` (absolute) is on this machine: under hostPathRoot. */
+  hostPathDir(hostPath: string): string {
+    if (!path.posix.isAbsolute(hostPath) || hostPath.split('/').includes('..')) {
+      throw new Error(`hostPath ${JSON.stringify(hostPath)}: must be an absolute path without '..'`);
+    }
+    return path.join(this.hostPathRoot, hostPath);
+  }
+
+  /**
+   * A hostPath volume's file or folder under hostPathRoot, checked (and made) by its type as the
+   * kubelet's hostPath plugin does: a failed check leaves the pod waiting (ContainerCreating, retried).
+   */
+  private setUpHostPath(volume: any): string {
+    const { path: nodePath, type = '' } = volume.hostPath;
+    const source = this.hostPathDir(nodePath);
+    const typeCheckFailed = (what: string) =>
+      new PodStartError('ContainerCreating', `MountVolume.SetUp failed for volume "${volume.name}" : hostPath type check failed: ${nodePath} is not a ${what}`);
+    this.checkInsideHostPathRoot(source, nodePath);
+    const stat = fs.statSync(source, { throwIfNoEntry: false });
+    switch (type) {
+      case '': // no check; but a missing path is made a folder, as containerd does with a bind mount's missing source
+      case 'DirectoryOrCreate':
+        if (!stat) fs.mkdirSync(source, { recursive: true, mode: 0o755 });
+        else if (type && !stat.isDirectory()) throw typeCheckFailed('directory');
+        break;
+      case 'Directory':
+        if (!stat?.isDirectory()) throw typeCheckFailed('directory');
+        break;
+      case 'FileOrCreate':
+        if (!stat) {
+          // Its folder must exist: the kubelet makes the file, not its parents.
+          try {
+            fs.writeFileSync(source, '', { flag: 'wx', mode: 0o644 });
+          } catch (error) {
+            throw new PodStartError('ContainerCreating', `MountVolume.SetUp failed for volume "${volume.name}" : ${(error as Error).message}`);
+          }
+        } else if (!stat.isFile()) {
+          throw typeCheckFailed('file');
+        }
+        break;
+      case 'File':
+        if (!stat?.isFile()) throw typeCheckFailed('file');
+        break;
+      default:
+        throw new PodStartError('CreateContainerConfigError', `volume ${volume.name}: hostPath type ${type} is not supported by the process kubelet ("", Directory, DirectoryOrCreate, File, FileOrCreate are)`);
+    }
+    this.checkInsideHostPathRoot(source, nodePath);
+    return source;
+  }
+
+  /** A symbolic link a pod left under hostPathRoot must not lead a hostPath volume to this machine's own files. */
+  private checkInsideHostPathRoot(source: string, nodePath: string): void {
+    let existing = source;
+    while (!fs.existsSync(existing)) existing = path.dirname(existing);
+    const real = fs.realpathSync(existing);
+    const root = fs.realpathSync(this.hostPathRoot);
+    if (real !== root && !real.startsWith(root + path.sep)) {
+      throw new PodStartError('CreateContainerConfigError', `hostPath ${nodePath}: resolves to ${real}, outside the node's root ${root} (a symbolic link leads out of it)`);
+    }
   }
 
   /** Writes one volume's content into `dir`; returns whether the kubelet mounts it read-only. */
@@ -1379,7 +1476,7 @@ export class ProcessKubelet {
     }
     throw new PodStartError(
       'CreateContainerConfigError',
-      `volume ${volume.name}: ${Object.keys(volume).filter((k) => k !== 'name').join(',')} volumes are not supported by the process kubelet (emptyDir, configMap, secret, downwardAPI, projected are)`,
+      `volume ${volume.name}: ${Object.keys(volume).filter((k) => k !== 'name').join(',')} volumes are not supported by the process kubelet (emptyDir, configMap, secret, downwardAPI, projected, hostPath are)`,
     );
   }
 
@@ -1470,6 +1567,8 @@ export class ProcessKubelet {
     await new Promise<void>((resolve) => (this.logServer ? this.logServer.close(() => resolve()) : resolve()));
     for (const runtime of [...this.pods.values()]) this.forget(runtime);
     fs.rmSync(this.runDir, { recursive: true, force: true });
+    // The node's disk goes with the node; a root the caller gave is the caller's.
+    if (this.options.hostPathRoot === undefined) fs.rmSync(this.hostPathRoot, { recursive: true, force: true });
     this.watchdog?.kill('SIGKILL');
     this.log('stopped');
     await new Promise<void>((resolve) => this.logStream.end(resolve));
