@@ -19,7 +19,6 @@ const resourceClasses: Record<string, KubeResourceClass> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': k8s.rbac.v1.ClusterRoleBinding,
   'batch/v1/Job': k8s.batch.v1.Job,
   'apps/v1/DaemonSet': k8s.apps.v1.DaemonSet,
-  'policy/v1/PodDisruptionBudget': k8s.policy.v1.PodDisruptionBudget,
 };
 
 /** Creates the typed resource for `object` (given with Inputs substituted) as a child of `parent`. */

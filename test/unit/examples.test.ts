@@ -20,7 +20,7 @@ describe('examples/cdk8s', () => {
       }
       const shuffle = parseAllDocuments(fs.readFileSync(path.join(outdir, 'shuffle-service.k8s.yaml'), 'utf8')).map((d) => d.toJSON());
       expect(shuffle.map((o) => o.kind)).toEqual([
-        'Namespace', 'Namespace', 'ServiceAccount', 'ClusterRole', 'RoleBinding', 'ConfigMap', 'DaemonSet', 'PodDisruptionBudget',
+        'Namespace', 'Namespace', 'ServiceAccount', 'ClusterRole', 'RoleBinding', 'ConfigMap', 'DaemonSet',
         'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'Job',
       ]);
     } finally {

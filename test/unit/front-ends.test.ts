@@ -54,7 +54,7 @@ describe('the shuffle service example through Pulumi', () => {
     expect(resources.map((r) => r.type).filter((t) => t.startsWith('kubernetes:')).sort()).toEqual([
       'kubernetes:apps/v1:DaemonSet', 'kubernetes:batch/v1:Job', 'kubernetes:core/v1:ConfigMap', 'kubernetes:core/v1:ConfigMap',
       'kubernetes:core/v1:Namespace', 'kubernetes:core/v1:Namespace', 'kubernetes:core/v1:Service', 'kubernetes:core/v1:Service',
-      'kubernetes:core/v1:ServiceAccount', 'kubernetes:core/v1:ServiceAccount', 'kubernetes:policy/v1:PodDisruptionBudget',
+      'kubernetes:core/v1:ServiceAccount', 'kubernetes:core/v1:ServiceAccount',
       'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole', 'kubernetes:rbac.authorization.k8s.io/v1:Role',
       'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
     ]);

@@ -42,7 +42,7 @@ function problemsOf(render: () => unknown): Array<{ path: string; message: strin
 }
 
 describe('ExternalShuffleService', () => {
-  it('renders its namespace at the "privileged" level, the janitor\'s identity and RBAC, the configuration, the DaemonSet and its budget', () => {
+  it('renders its namespace at the "privileged" level, the janitor\'s identity and RBAC, the configuration and the DaemonSet', () => {
     const { objects } = objectsOf(service);
     expect(objects.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
       'Namespace /sparkplane-shuffle',
@@ -52,7 +52,6 @@ describe('ExternalShuffleService', () => {
       'RoleBinding batch-b/sparkplane:sparkplane-shuffle:shuffle-service-janitor',
       'ConfigMap sparkplane-shuffle/shuffle-service-conf',
       'DaemonSet sparkplane-shuffle/shuffle-service',
-      'PodDisruptionBudget sparkplane-shuffle/shuffle-service',
     ]);
     expect(objects[0].metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'baseline' });
     expect(renderExternalShuffleService({ ...service, createNamespace: false }).map((o) => o.kind)).not.toContain('Namespace');

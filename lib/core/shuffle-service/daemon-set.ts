@@ -100,6 +100,9 @@ export function renderShuffleDaemonSet(service: ResolvedShuffleService): KubeObj
     image: spec.janitorImage,
     ...common,
     args: ['shuffle-janitor'],
+    // The image's working directory belongs to its own user (65532, mode 0700): as 185 the runtime
+    // could not enter it, and the container would not start.
+    workingDir: '/',
     env: [
       { name: 'SPARKPLANE_JANITOR_APPS_DIR', value: appsDir },
       { name: 'SPARKPLANE_JANITOR_GRACE', value: service.janitor.grace },

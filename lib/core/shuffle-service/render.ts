@@ -1,9 +1,13 @@
 // renderExternalShuffleService: validate, resolve defaults, and return every object of the service
-// in a fixed order (namespace, identity and permissions, configuration, the DaemonSet, its budget).
+// in a fixed order (namespace, identity and permissions, configuration, the DaemonSet). No
+// PodDisruptionBudget: the disruption controller cannot evaluate maxUnavailable for a DaemonSet's
+// pods (no scale subresource: "SyncFailed", every eviction refused), a fixed minAvailable would need
+// the node count, and `kubectl drain --ignore-daemonsets` leaves the pods alone anyway. The
+// DaemonSet's own rolling update (one node at a time) is what keeps the service available.
 import type { KubeObject } from '../kube-objects';
 import { assertEmittedKeysExist } from '../spark/conf-keys';
 import { formatJavaProperties } from '../spark-application/spark-properties';
-import { renderShuffleDaemonSet, shuffleServiceLabels, shuffleServiceSelector } from './daemon-set';
+import { renderShuffleDaemonSet, shuffleServiceLabels } from './daemon-set';
 import { STATE_SUBDIR } from './layout';
 import { resolveShuffleService, type ResolvedShuffleService } from './resolve';
 import type { ExternalShuffleServiceSpec } from './spec';
@@ -36,12 +40,6 @@ export function renderExternalShuffleService(spec: ExternalShuffleServiceSpec): 
     ...bindings,
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(service.names.configMap), data: shuffleServiceConfigFiles(service) },
     renderShuffleDaemonSet(service),
-    {
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: meta(service.names.daemonSet),
-      spec: { maxUnavailable: 1, selector: { matchLabels: shuffleServiceSelector(service) } },
-    },
   ];
 }
 

@@ -8,7 +8,7 @@ import type { ExternalShuffleServiceSpec } from './spec';
 
 /** Names of the service's objects. */
 export interface ShuffleServiceNames {
-  /** The DaemonSet and its PodDisruptionBudget. */
+  /** The DaemonSet. */
   readonly daemonSet: string;
   /** The ConfigMap with spark-defaults.conf and log4j2.properties. */
   readonly configMap: string;

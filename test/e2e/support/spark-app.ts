@@ -115,6 +115,8 @@ export interface RunOptions {
   readonly executorsGoneTimeoutMs?: number;
   /** Leave these rendered objects out of the apply (fault tests). */
   readonly omitKinds?: readonly string[];
+  /** Run in this namespace (made by the test, e.g. at another Pod Security level). @default - a fresh restricted one */
+  readonly namespace?: string;
 }
 
 /**
@@ -123,7 +125,7 @@ export interface RunOptions {
  * the timeline says what happened.
  */
 export async function runApplication(node: ProcessNode, spec: SparkApplicationSpec, options: RunOptions = {}): Promise<Timeline> {
-  const namespace = await createNamespace(node);
+  const namespace = options.namespace ?? (await createNamespace(node));
   const objects = renderSparkApplication({ ...spec, namespace }) as KubeObj[];
   node.kubelet.resetFigures();
   const started = Date.now();

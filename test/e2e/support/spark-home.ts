@@ -179,7 +179,7 @@ export interface JobsJarOptions {
 }
 
 /** The main classes of scripts/e2e/jobs. */
-export const JOBS = { sparkPi: 'sparkplane.e2e.SparkPi', backlog: 'sparkplane.e2e.Backlog' } as const;
+export const JOBS = { sparkPi: 'sparkplane.e2e.SparkPi', backlog: 'sparkplane.e2e.Backlog', shuffleOutlives: 'sparkplane.e2e.ShuffleOutlives' } as const;
 
 /**
  * The e2e jobs compiled with javac against the distribution's jars, as one jar, cached per Spark

@@ -95,6 +95,29 @@ export function serverSideDiff(objects: readonly unknown[], options: { namespace
   return result;
 }
 
+/**
+ * Strict server-side apply of objects that span namespaces: `kubectl apply -n X` refuses an object
+ * of another namespace ("the namespace from the provided object ... does not match"), so there is
+ * one apply per namespace, cluster-scoped objects going with the first (kubectl ignores -n for them).
+ */
+export function applyAcrossNamespaces(objects: readonly KubeObj[], firstNamespace: string): KubectlResult[] {
+  return groupByNamespace(objects, firstNamespace).map(([namespace, group]) => apply(group, { namespace }));
+}
+
+/** serverSideDiff of objects that span namespaces, as applyAcrossNamespaces applies them. */
+export function diffAcrossNamespaces(objects: readonly KubeObj[], firstNamespace: string): KubectlResult[] {
+  return groupByNamespace(objects, firstNamespace).map(([namespace, group]) => serverSideDiff(group, { namespace }));
+}
+
+function groupByNamespace(objects: readonly KubeObj[], firstNamespace: string): Array<[string, KubeObj[]]> {
+  const groups = new Map<string, KubeObj[]>([[firstNamespace, []]]);
+  for (const object of objects) {
+    const namespace = object.metadata.namespace ?? firstNamespace;
+    groups.set(namespace, [...(groups.get(namespace) ?? []), object]);
+  }
+  return [...groups];
+}
+
 /** The live object, or undefined when it does not exist. */
 export function getObject(kind: string, name: string, namespace?: string): KubeObj | undefined {
   const result = kubectl(['get', kind, name, ...(namespace ? ['-n', namespace] : []), '-o', 'json', '--ignore-not-found'], {});
@@ -146,11 +169,16 @@ export const TEST_NAMESPACE_LABEL = 'sparkplane.dev/integration-test';
  * Creates a fresh namespace `sp-it-<random>` that enforces (and warns and audits) Pod Security
  * "restricted", and waits for its default ServiceAccount (pods are refused until it exists).
  */
-export async function createRestrictedNamespace(prefix = 'sp-it'): Promise<string> {
+export function createRestrictedNamespace(prefix = 'sp-it'): Promise<string> {
+  return createNamespaceAtLevel('restricted', prefix);
+}
+
+/** Like createRestrictedNamespace, at another Pod Security level (host network and host paths need "privileged"). */
+export async function createNamespaceAtLevel(level: 'restricted' | 'baseline' | 'privileged', prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
   const labels: Record<string, string> = { [TEST_NAMESPACE_LABEL]: 'true' };
   for (const mode of ['enforce', 'warn', 'audit']) {
-    labels[`pod-security.kubernetes.io/${mode}`] = 'restricted';
+    labels[`pod-security.kubernetes.io/${mode}`] = level;
     labels[`pod-security.kubernetes.io/${mode}-version`] = 'latest';
   }
   kubectl(['create', '-f', '-'], { input: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });

@@ -73,9 +73,10 @@ export const TEST_APP_ID = 'spark-test';
  * Executor pod number `id`, as Spark's ExecutorPodsAllocator and BasicExecutorFeatureStep build it:
  * the executor pod template, plus the pod name `<driver pod name>-exec-<id>` (the driver's args set
  * spark.kubernetes.executor.podNamePrefix to its own pod name), Spark's labels, the
- * application image, args, environment, CPU and memory, restartPolicy Never, and a controller owner
- * reference to the live driver pod. The ServiceAccount is left to the template (Spark sets one only
- * when spark.kubernetes.authenticate.executor.serviceAccountName is configured), so it is "default".
+ * application image, args, environment, CPU and memory, restartPolicy Never, the block manager's
+ * containerPort, and a controller owner reference to the live driver pod. The ServiceAccount is left
+ * to the template (Spark sets one only when spark.kubernetes.authenticate.executor.serviceAccountName
+ * is configured), so it is "default".
  */
 export function executorPod(app: RenderedApplication, driverPod: KubeObj, id: number): KubeObj {
   const properties = app.sparkProperties;
@@ -119,7 +120,7 @@ export function executorPod(app: RenderedApplication, driverPod: KubeObj, id: nu
       { name: 'SPARK_DRIVER_URL', value: `spark://CoarseGrainedScheduler@${properties['spark.driver.host']}:${properties['spark.driver.port']}` },
       { name: 'SPARK_EXECUTOR_POD_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } } },
     ],
-    ports: [{ name: 'blockmanager', containerPort: 7079, protocol: 'TCP' }],
+    ports: nonEmpty([...(container.ports ?? []), ...blockManagerPorts(properties)]),
     resources: {
       ...container.resources,
       requests: { ...container.resources?.requests, cpu, memory },
@@ -127,6 +128,28 @@ export function executorPod(app: RenderedApplication, driverPod: KubeObj, id: nu
     },
   });
   return pod;
+}
+
+/** Spark's default spark.blockManager.port (Constants.DEFAULT_BLOCKMANAGER_PORT). */
+export const DEFAULT_BLOCK_MANAGER_PORT = 7079;
+
+/**
+ * The executor container's ports as BasicExecutorFeatureStep adds them (appended to the template's):
+ * one named "blockmanager" at spark.blockManager.port, 7079 when unset, and none for 0 (a random
+ * port, which Kubernetes could not declare). Spark sets no protocol; the API server defaults TCP.
+ * On the host network that containerPort becomes a hostPort, which is what the shuffle wiring avoids.
+ */
+function blockManagerPorts(properties: Record<string, string>): Array<{ name: string; containerPort: number }> {
+  const port = Number(properties['spark.blockManager.port'] ?? DEFAULT_BLOCK_MANAGER_PORT);
+  if (!Number.isInteger(port) || (port !== 0 && (port < 1024 || port > 65535))) {
+    // Spark's own require() in BasicExecutorFeatureStep: the driver would fail before making any pod.
+    throw new Error(`spark.blockManager.port=${properties['spark.blockManager.port']}: port number must be 0 or in [1024, 65535]`);
+  }
+  return port === 0 ? [] : [{ name: 'blockmanager', containerPort: port }];
+}
+
+function nonEmpty<T>(items: T[]): T[] | undefined {
+  return items.length ? items : undefined;
 }
 
 /** Whether a live pod has a service account token volume, and where its containers mount it. */
