@@ -71,7 +71,7 @@ describe('the shuffle janitor on the real control plane', () => {
     janitor = new ImageProgramProcess(await bundleImageProgram(), ['shuffle-janitor'], {
       PATH: process.env.PATH, KUBECONFIG: kubeconfig,
       SPARKPLANE_JANITOR_APPS_DIR: apps, SPARKPLANE_JANITOR_GRACE: '3s', SPARKPLANE_JANITOR_INTERVAL: '500ms',
-      SPARKPLANE_JANITOR_METRICS_PORT: '0', SPARKPLANE_JANITOR_METRICS_HOST: '127.0.0.1',
+      SPARKPLANE_JANITOR_METRICS_PORT: '0', SPARKPLANE_JANITOR_METRICS_HOST: '127.0.0.1', SPARKPLANE_JANITOR_STATSD_PORT: '0',
     });
     const { metricsPort } = (await janitor.waitForLog('shuffle janitor started')) as unknown as { metricsPort: number };
     await waitFor(() => !fs.existsSync(finished) && !fs.existsSync(deleted), 30_000, 'the finished and the deleted driver\'s files removed');

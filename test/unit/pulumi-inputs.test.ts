@@ -38,6 +38,18 @@ describe('Pulumi Inputs', () => {
     expect(run.stderr).toMatch(/namespace = "Not_A_Namespace": must consist of lower-case letters/);
   });
 
+  it('check a namespace Output against the shuffle service\'s namespaces once it resolves', async () => {
+    const objects = kubeObjectsOf(await capturePulumiResources(() => {
+      new SparkApplication('pi', { ...minimalSpec, namespace: pulumi.output('batch'), podSecurity: 'privileged', shuffleService: { applicationNamespaces: ['batch'] } });
+    }));
+    const job = objects.find((o) => o.kind === 'Job')!;
+    expect(job.spec.template.spec.containers[0].args).toContain('spark.executorEnv.SPARK_EXECUTOR_DIRS=/var/lib/sparkplane/shuffle/apps/batch/$(SPARK_DRIVER_POD_NAME)_$(SPARK_DRIVER_POD_UID)/SPARK_APPLICATION_ID');
+    const program = path.join(__dirname, '..', 'support', 'pulumi-bad-namespace.program.ts');
+    const run = spawnSync(process.execPath, [require.resolve('tsx/cli'), program, 'shuffle'], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/namespace = "elsewhere": is not among shuffleService.applicationNamespaces \(batch\)/);
+  });
+
   it('pass plain strings through without Outputs', () => {
     const inputs = new InputPlaceholders();
     expect(inputs.plain('spark-jobs', (value) => dnsLabelProblem(value), 'namespace')).toBe('spark-jobs');
