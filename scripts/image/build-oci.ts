@@ -411,7 +411,7 @@ async function main(): Promise<void> {
   const revision = gitRevision();
   const labels: Record<string, string> = {
     'org.opencontainers.image.title': 'sparkplane',
-    'org.opencontainers.image.description': 'sparkplane runtime: the allocator sidecar (more subcommands to come)',
+    'org.opencontainers.image.description': 'sparkplane runtime: the allocator sidecar and the shuffle janitor',
     'org.opencontainers.image.version': tag,
     'org.opencontainers.image.licenses': pkg.license ?? 'Apache-2.0',
     'org.opencontainers.image.created': created,
