@@ -11,7 +11,7 @@ export async function shuffleServiceProgram() {
     janitorImage: 'registry.example.com/sparkplane:0.1.0',
     applicationNamespaces: ['spark-shuffle-jobs'],
     nodeSelector: { 'node.example.com/pool': 'spark' },
-  });
+  }, { dependsOn: [namespace] }); // its janitor's RoleBinding goes into that namespace
   const app = new SparkApplication('spark-pi-elastic', {
     namespace: 'spark-shuffle-jobs',
     sparkVersion: '4.0.2',

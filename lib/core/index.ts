@@ -11,3 +11,4 @@ export { isSparkConfKey, sparkConfKeyProblem, sparkConfKeys, type SparkConfKeyIn
 export * from './spark-application';
 export * from './allocator';
 export * from './shuffle-service';
+export { imageProblem } from './props-checker';

@@ -5,6 +5,11 @@ import { dnsSubdomainProblem, labelValueProblem, qualifiedNameProblem } from './
 import { parseKubeQuantity, parseSparkSizeMiB } from './quantity';
 import type { ProblemCollector } from './validation';
 
+/** Why `value` is not an image reference, if it is not. */
+export function imageProblem(value: unknown): string | undefined {
+  return typeof value === 'string' && /^\S+$/.test(value) ? undefined : 'must be an image reference without blanks, e.g. "apache/spark:4.0.2"';
+}
+
 /** Image pull policies. */
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 
@@ -52,7 +57,9 @@ export class PropsChecker {
       if (!isRecord(t)) return this.problems.add(`${path}[${i}]`, t, 'must be a toleration object');
       if (t.operator !== undefined && t.operator !== 'Equal' && t.operator !== 'Exists') this.problems.add(`${path}[${i}].operator`, t.operator, 'must be "Equal" or "Exists"');
       if (t.operator === 'Exists' && t.value !== undefined) this.problems.add(`${path}[${i}].value`, t.value, 'must be empty with operator "Exists"');
-      if (t.effect !== undefined && !['NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect as string)) this.problems.add(`${path}[${i}].effect`, t.effect, 'must be NoSchedule, PreferNoSchedule or NoExecute');
+      if (t.operator !== 'Exists' && !t.key) this.problems.add(`${path}[${i}].key`, t.key, 'is required unless operator is "Exists" (which, without a key, tolerates every taint)');
+      // An empty effect tolerates every effect.
+      if (t.effect !== undefined && !['', 'NoSchedule', 'PreferNoSchedule', 'NoExecute'].includes(t.effect as string)) this.problems.add(`${path}[${i}].effect`, t.effect, 'must be NoSchedule, PreferNoSchedule or NoExecute (or empty for all)');
       if (t.tolerationSeconds !== undefined && (t.effect !== 'NoExecute' || !isInteger(t.tolerationSeconds, 0))) {
         this.problems.add(`${path}[${i}].tolerationSeconds`, t.tolerationSeconds, 'needs effect "NoExecute" and a whole number of seconds ≥ 0');
       }

@@ -2,7 +2,7 @@
 // core's objects. The component is itself a ShuffleServiceRef, so an application takes it as is.
 import * as pulumi from '@pulumi/pulumi';
 import {
-  compact, renderExternalShuffleService, resolveShuffleService, type ExternalShuffleServiceSpec, type KubeToleration, type ShuffleServiceRef,
+  compact, imageProblem, renderExternalShuffleService, resolveShuffleService, type ExternalShuffleServiceSpec, type KubeToleration, type ShuffleServiceRef,
 } from '../core';
 import { InputPlaceholders } from './input-placeholders';
 import { emitKubeResources } from './spark-application';
@@ -14,8 +14,6 @@ export interface ExternalShuffleServiceArgs extends Omit<ExternalShuffleServiceS
   /** The sparkplane image, which holds the janitor (images/README.md); there is no public default. */
   readonly janitorImage: pulumi.Input<string>;
 }
-
-const imageProblem = (value: string) => (/^\S+$/.test(value) ? undefined : 'must be an image reference without blanks');
 
 /** Spark's external shuffle service as a DaemonSet; see the cdk8s construct of the same name. */
 export class ExternalShuffleService extends pulumi.ComponentResource implements ShuffleServiceRef {
@@ -41,11 +39,12 @@ export class ExternalShuffleService extends pulumi.ComponentResource implements 
   constructor(name: string, args: ExternalShuffleServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     super('sparkplane:spark:ExternalShuffleService', name, {}, opts);
     const inputs = new InputPlaceholders();
+    const given: Partial<ExternalShuffleServiceArgs> = args ?? {};
     const spec: ExternalShuffleServiceSpec = compact({
-      ...args,
-      image: inputs.plain(args.image, imageProblem, 'image'),
-      janitorImage: inputs.plain(args.janitorImage, imageProblem, 'janitorImage'),
-    });
+      ...given,
+      image: inputs.plain(given.image, imageProblem, 'image'),
+      janitorImage: inputs.plain(given.janitorImage, imageProblem, 'janitorImage'),
+    } as ExternalShuffleServiceSpec);
     const objects = renderExternalShuffleService(spec);
     const service = resolveShuffleService(spec);
     this.resources = emitKubeResources(name, objects, inputs, this);

@@ -2,7 +2,7 @@
 // objects as typed @pulumi/kubernetes resources.
 import * as pulumi from '@pulumi/pulumi';
 import {
-  compact, dnsLabelProblem, dnsSubdomainProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf,
+  compact, dnsLabelProblem, dnsSubdomainProblem, imageProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf,
   type KubeObject, type SparkApplicationSpec,
 } from '../core';
 import { InputPlaceholders } from './input-placeholders';
@@ -55,7 +55,7 @@ export class SparkApplication extends pulumi.ComponentResource {
       namespace: inputs.plain(args.namespace, (v) => dnsLabelProblem(v) ?? (Array.isArray(servedNamespaces) && !servedNamespaces.includes(v)
         ? `is not among shuffleService.applicationNamespaces (${servedNamespaces.join(', ')}); add the namespace to the service`
         : undefined), 'namespace'),
-      image: inputs.plain(args.image, (v) => (/^\S+$/.test(v) ? undefined : 'must be an image reference without blanks'), 'image'),
+      image: inputs.plain(args.image, imageProblem, 'image'),
       imagePullSecrets: args.imagePullSecrets?.map((secret, i) => inputs.plain(secret, (v) => dnsSubdomainProblem(v), `imagePullSecrets[${i}]`)),
       // A namespace known only at deployment is checked against the service's list then (above);
       // the list only validates, it renders nothing in the application.

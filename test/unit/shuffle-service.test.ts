@@ -2,7 +2,7 @@
 // that uses the service adds, and the errors for conflicting options.
 import {
   executorDirsTemplate, isSparkConfKey, renderExternalShuffleService, SHUFFLE_CONTAINER_NAMES, SparkplaneValidationError,
-  type ExternalShuffleServiceSpec, type SparkApplicationSpec,
+  toleratedBy, type ExternalShuffleServiceSpec, type KubeToleration, type SparkApplicationSpec,
 } from '../../lib/core';
 import { parseJavaProperties, rendered } from '../support/render-helpers';
 
@@ -217,7 +217,7 @@ describe('SparkApplication with shuffleService', () => {
       { path: 'sparkConf["spark.blockManager.port"]', message: expect.stringMatching(/^clashes with shuffleService.port, and on the host network a fixed port fits one executor per node/) },
       { path: 'executor.sidecars[0].ports[0].containerPort', message: expect.stringMatching(/clashes with shuffleService.metricsPort/) },
       { path: 'executor.nodeSelector["pool"]', message: expect.stringMatching(/conflicts with the shuffle service's node selector \(pool=spark\)/) },
-      { path: 'executor.tolerations[0]', message: expect.stringMatching(/is not among the shuffle service's tolerations/) },
+      { path: 'executor.tolerations[0]', message: expect.stringMatching(/^tolerates taints the shuffle service does not/) },
     ]);
   });
 
@@ -241,5 +241,56 @@ describe('SparkApplication with shuffleService', () => {
       { path: 'shuffleService.hostPath', message: expect.stringMatching(/must be an absolute, normalized host path/) },
       { path: 'shuffleService.port', message: expect.stringMatching(/must be a port from 1024 to 65535/) },
     ]);
+  });
+
+  it('refuses what would keep executors from writing to, or reaching, the node\'s directory', () => {
+    const problems = problemsOf(() => rendered({
+      ...application,
+      volumes: [{ name: 'scratch', emptyDir: {} }],
+      sparkConf: {
+        'spark.kubernetes.executor.node.selector.pool': 'gpu',
+        'spark.kubernetes.executor.volumes.persistentVolumeClaim.data.mount.path': '/var/lib/sparkplane/shuffle',
+      },
+      executor: {
+        securityContext: { runAsUser: 1000 },
+        env: { SPARK_EXECUTOR_DIRS: '/data' },
+        volumeMounts: [{ name: 'scratch', mountPath: '/var/lib/sparkplane/shuffle/apps/batch-a' }],
+        sidecars: [{ name: 'agent', image: 'agent:1', ports: [{ containerPort: 9000 }] }],
+      },
+      shuffleService: { ...service, nodeSelector: { pool: 'spark' } },
+    }));
+    expect(problems).toEqual([
+      { path: 'executor.securityContext.runAsUser', message: expect.stringMatching(/^must be 185 with shuffleService/) },
+      { path: 'executor.env["SPARK_EXECUTOR_DIRS"]', message: expect.stringMatching(/is set by shuffleService/) },
+      { path: 'executor.sidecars[0].ports[0].containerPort', message: expect.stringMatching(/^on the host network a fixed port fits one executor per node/) },
+      { path: 'sparkConf["spark.kubernetes.executor.node.selector.pool"]', message: expect.stringMatching(/conflicts with the shuffle service's node selector \(pool=spark\)/) },
+      { path: 'executor.volumeMounts[0].mountPath', message: expect.stringMatching(/overlaps the shuffle service's directory/) },
+      { path: 'sparkConf["spark.kubernetes.executor.volumes.persistentVolumeClaim.data.mount.path"]', message: expect.stringMatching(/overlaps the shuffle service's directory/) },
+    ]);
+    expect(problemsOf(() => rendered({ ...application, shuffleService: 'shuffle' as never }))).toEqual([
+      { path: 'shuffleService', message: expect.stringMatching(/^must be the ExternalShuffleService/) },
+    ]);
+  });
+});
+
+describe('toleratedBy, with Kubernetes\' matching rules', () => {
+  const all = (effect?: KubeToleration['effect']): KubeToleration => ({ operator: 'Exists', effect });
+  it.each<[string, KubeToleration[], KubeToleration, boolean]>([
+    ['an empty key with Exists tolerates every key', [all()], { key: 'gpu', operator: 'Exists' }, true],
+    ['an empty effect tolerates every effect', [{ key: 'gpu', operator: 'Exists' }], { key: 'gpu', operator: 'Equal', value: 'a', effect: 'NoExecute' }, true],
+    ['Exists on a key covers every value of it', [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }], { key: 'gpu', value: 'a', effect: 'NoSchedule' }, true],
+    ['Equal does not cover Exists', [{ key: 'gpu', value: 'a' }], { key: 'gpu', operator: 'Exists' }, false],
+    ['Equal does not cover another value', [{ key: 'gpu', value: 'a' }], { key: 'gpu', value: 'b' }, false],
+    ['an effect-less toleration needs both blocking effects, from one or several', [{ key: 'g', operator: 'Exists', effect: 'NoSchedule' }, { key: 'g', operator: 'Exists', effect: 'NoExecute' }], { key: 'g', operator: 'Exists' }, true],
+    ['one effect is not enough for an effect-less toleration', [{ key: 'g', operator: 'Exists', effect: 'NoSchedule' }], { key: 'g', operator: 'Exists' }, false],
+    ['PreferNoSchedule never keeps a pod off a node', [], { key: 'g', operator: 'Exists', effect: 'PreferNoSchedule' }, true],
+    ['another key is not covered', [{ key: 'a', operator: 'Exists' }], { key: 'b', operator: 'Exists' }, false],
+    ['tolerating everything needs the service to tolerate everything', [{ key: 'a', operator: 'Exists' }], all(), false],
+  ])('%s', (_, service, executor, expected) => {
+    expect(toleratedBy(service, executor)).toBe(expected);
+  });
+
+  it('counts the tolerations the DaemonSet controller gives every DaemonSet pod', () => {
+    expect(() => rendered({ ...application, executor: { tolerations: [{ key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' }] } })).not.toThrow();
   });
 });

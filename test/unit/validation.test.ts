@@ -65,6 +65,7 @@ describe('SparkApplication validation', () => {
     [{ labels: { 'team': 'a b' } }, 'labels["team"]', /alphanumerics/],
     [{ executor: { labels: { 'bad key!': 'x' } } }, 'executor.labels["bad key!"]', /key name part/],
     [{ executor: { tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] } }, 'executor.tolerations[0].value', /empty with operator "Exists"/],
+    [{ executor: { tolerations: [{ operator: 'Equal', value: 'v' }] } }, 'executor.tolerations[0].key', /is required unless operator is "Exists"/],
     [{ executor: { volumeMounts: [{ name: 'data', mountPath: '/data' }] } }, 'executor.volumeMounts[0].name', /names no volume/],
     [{ volumes: [{ name: 'data', emptyDir: {} }], executor: { volumeMounts: [{ name: 'data', mountPath: '/tmp' }] } }, 'executor.volumeMounts[0].mountPath', /used by sparkplane/],
     [{ volumes: [{ name: 'data', emptyDir: {}, secret: { secretName: 's' } }] }, 'volumes[0]', /exactly one source/],

@@ -5,6 +5,8 @@
 // - executor pods on the host network, the node's apps directory mounted at the same path as in
 //   the service, and the service's node selector.
 import type { KubeEnvVar, KubeToleration, KubeVolumeMount } from '../kube-objects';
+import { SPARK_UID } from '../pod-security';
+import { isRecord } from '../props-checker';
 import type { ProblemCollector } from '../validation';
 import {
   DRIVER_POD_UID_ENV, executorDirsTemplate, EXECUTOR_SHUFFLE_VOLUME, resolveShuffleServiceRef, type ResolvedShuffleServiceRef,
@@ -69,15 +71,20 @@ export function shuffleExecutorMount(ref: ResolvedShuffleServiceRef): KubeVolume
   return { name: EXECUTOR_SHUFFLE_VOLUME, mountPath: ref.appsDir };
 }
 
-/** What an application brings to the service check: its namespace, pod security, executors and conf. */
+/** What an application brings to the service check, as given (not yet known to be well-formed). */
 export interface ShuffleClient {
   readonly namespace: string;
   readonly podSecurity: string;
   readonly shuffleTrackingTimeout: unknown;
   readonly executorNodeSelector: unknown;
   readonly executorTolerations: unknown;
+  /** The UID the executor container runs as. */
+  readonly executorUid: unknown;
+  readonly executorEnv: unknown;
   /** Ports of the executor pod's other containers, with their paths. */
   readonly executorContainerPorts: ReadonlyArray<readonly [string, unknown]>;
+  /** Mount paths in the executor pod, with their paths. */
+  readonly executorMountPaths: ReadonlyArray<readonly [string, unknown]>;
   readonly sparkConf: Record<string, unknown>;
 }
 
@@ -93,39 +100,88 @@ export function checkShuffleClient(ref: ShuffleServiceRef, client: ShuffleClient
   if (client.shuffleTrackingTimeout !== undefined) {
     problems.add('dynamicAllocation.shuffleTrackingTimeout', client.shuffleTrackingTimeout, 'conflicts with shuffleService: with the service, shuffle tracking is off (the service keeps the files); remove it');
   }
-  const servicePorts: Array<[string, number]> = [['shuffleService.port', service.port], ['shuffleService.metricsPort', service.metricsPort]];
-  const blockManagerPort = client.sparkConf['spark.blockManager.port'];
-  if (blockManagerPort !== undefined && Number(blockManagerPort) !== 0) {
-    const clash = servicePorts.find(([, port]) => port === Number(blockManagerPort));
-    problems.add('sparkConf["spark.blockManager.port"]', blockManagerPort, `${clash ? `clashes with ${clash[0]}, and ` : ''}on the host network a fixed port fits one executor per node (Spark gives the executor pod a containerPort for it, which becomes a hostPort); remove the key: with shuffleService it is 0, a random port`);
+  if (client.executorUid !== undefined && client.executorUid !== SPARK_UID) {
+    problems.add('executor.securityContext.runAsUser', client.executorUid, `must be ${SPARK_UID} with shuffleService: the node's directory belongs to Spark's user (mode 0700), so another user could not write its shuffle files`);
   }
-  for (const [containerPath, containerPort] of client.executorContainerPorts) {
-    const clash = servicePorts.find(([, port]) => port === containerPort);
-    if (clash) problems.add(containerPath, containerPort, `clashes with ${clash[0]}: executors share the node's network with the service; choose another port`);
+  if (isRecord(client.executorEnv) && 'SPARK_EXECUTOR_DIRS' in client.executorEnv) {
+    problems.add('executor.env["SPARK_EXECUTOR_DIRS"]', client.executorEnv.SPARK_EXECUTOR_DIRS, 'is set by shuffleService (Spark would override it anyway); remove it');
   }
-  if (isStringMap(client.executorNodeSelector)) {
-    for (const [key, value] of Object.entries(service.nodeSelector)) {
-      if (key in client.executorNodeSelector && client.executorNodeSelector[key] !== value) {
-        problems.add(`executor.nodeSelector["${key}"]`, client.executorNodeSelector[key], `conflicts with the shuffle service's node selector (${key}=${value}): executors must run where the service runs`);
-      }
+  checkHostPorts(service, client, problems);
+  checkPlacement(service, client, problems);
+  for (const [path, mountPath] of client.executorMountPaths) {
+    if (typeof mountPath === 'string' && overlaps(mountPath, service.appsDir)) {
+      problems.add(path, mountPath, `overlaps the shuffle service's directory ${service.appsDir}, which executors mount at that path; mount elsewhere`);
     }
   }
-  if (Array.isArray(client.executorTolerations)) {
-    client.executorTolerations.forEach((toleration: KubeToleration, i) => {
-      if (!service.tolerations.some((own) => covers(own, toleration))) {
-        problems.add(`executor.tolerations[${i}]`, toleration, 'is not among the shuffle service\'s tolerations: executors could land on nodes where no service runs; add it to the service\'s tolerations');
-      }
-    });
+}
+
+/** On the host network every fixed port of an executor pod is a port of the node. */
+function checkHostPorts(service: ResolvedShuffleServiceRef, client: ShuffleClient, problems: ProblemCollector): void {
+  const servicePorts: Array<[string, number]> = [['shuffleService.port', service.port], ['shuffleService.metricsPort', service.metricsPort]];
+  const clashOf = (port: unknown) => servicePorts.find(([, own]) => own === Number(port));
+  const onePerNode = 'on the host network a fixed port fits one executor per node (the API server makes every containerPort a hostPort)';
+  const blockManagerPort = client.sparkConf['spark.blockManager.port'];
+  if (blockManagerPort !== undefined && Number(blockManagerPort) !== 0) {
+    const clash = clashOf(blockManagerPort);
+    problems.add('sparkConf["spark.blockManager.port"]', blockManagerPort, `${clash ? `clashes with ${clash[0]}, and ` : ''}${onePerNode}; remove the key: with shuffleService it is 0, a random port, and Spark adds no containerPort`);
+  }
+  for (const [path, port] of client.executorContainerPorts) {
+    const clash = clashOf(port);
+    problems.add(path, port, `${clash ? `clashes with ${clash[0]}, and ` : ''}${onePerNode}; let the container pick a free port and drop its ports entry`);
   }
 }
 
-/** Whether the service's toleration `own` tolerates every taint that `other` tolerates. */
-function covers(own: KubeToleration, other: KubeToleration): boolean {
-  if (own.effect !== undefined && own.effect !== other.effect) return false;
-  if (own.operator === 'Exists') return own.key === undefined || own.key === other.key;
-  return own.key === other.key && other.operator !== 'Exists' && (own.value ?? '') === (other.value ?? '');
+/** Executors must run only where the service runs: its nodes, no taint it does not tolerate. */
+function checkPlacement(service: ResolvedShuffleServiceRef, client: ShuffleClient, problems: ProblemCollector): void {
+  // Spark applies these keys after the pod template, over its node selector.
+  const sparkSelectors = Object.entries(client.sparkConf)
+    .map(([key, value]) => [key, /^spark\.kubernetes\.(?:executor\.)?node\.selector\.(.+)$/.exec(key)?.[1], value] as const)
+    .filter(([, label]) => label !== undefined);
+  const selectors: Array<[string, string, unknown]> = [
+    ...Object.entries(isRecord(client.executorNodeSelector) ? client.executorNodeSelector : {}).map(([label, value]) => [`executor.nodeSelector["${label}"]`, label, value] as [string, string, unknown]),
+    ...sparkSelectors.map(([key, label, value]) => [`sparkConf["${key}"]`, label!, value] as [string, string, unknown]),
+  ];
+  for (const [path, label, value] of selectors) {
+    if (label in service.nodeSelector && service.nodeSelector[label] !== value) {
+      problems.add(path, value, `conflicts with the shuffle service's node selector (${label}=${service.nodeSelector[label]}): executors must run where the service runs`);
+    }
+  }
+  if (!Array.isArray(client.executorTolerations)) return;
+  const serviceTolerations = [...service.tolerations, ...DAEMONSET_DEFAULT_TOLERATIONS];
+  client.executorTolerations.forEach((toleration: KubeToleration, i) => {
+    if (isRecord(toleration) && !toleratedBy(serviceTolerations, toleration)) {
+      problems.add(`executor.tolerations[${i}]`, toleration, 'tolerates taints the shuffle service does not: executors could land on nodes where no service runs; add it to the service\'s tolerations');
+    }
+  });
 }
 
-function isStringMap(value: unknown): value is Record<string, string> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+/**
+ * What the DaemonSet controller adds to every DaemonSet pod (pkg/controller/daemon/util
+ * AddOrUpdateDaemonPodTolerations): node conditions and cordoning never keep the service away.
+ */
+const DAEMONSET_DEFAULT_TOLERATIONS: readonly KubeToleration[] = [
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+  ...['disk-pressure', 'memory-pressure', 'pid-pressure', 'unschedulable', 'network-unavailable']
+    .map((condition) => ({ key: `node.kubernetes.io/${condition}`, operator: 'Exists' as const, effect: 'NoSchedule' as const })),
+];
+
+/**
+ * Whether every taint `toleration` tolerates is tolerated by one of `tolerations`, effect by effect,
+ * with Kubernetes' matching rules (an empty key with Exists matches every key, an empty effect every
+ * effect). PreferNoSchedule taints never keep a pod off a node, so they do not count.
+ */
+export function toleratedBy(tolerations: readonly KubeToleration[], toleration: KubeToleration): boolean {
+  const effects = toleration.effect ? [toleration.effect] : ['NoSchedule', 'NoExecute'];
+  return effects.filter((effect) => effect !== 'PreferNoSchedule').every((effect) => tolerations.some((own) => {
+    if (own.effect && own.effect !== effect) return false;
+    if (own.operator === 'Exists') return !own.key || own.key === toleration.key;
+    return !!own.key && own.key === toleration.key && toleration.operator !== 'Exists' && (own.value ?? '') === (toleration.value ?? '');
+  }));
+}
+
+/** Whether one of the two paths is the other or lies under it. */
+function overlaps(a: string, b: string): boolean {
+  const [x, y] = [a.replace(/\/+$/, ''), b.replace(/\/+$/, '')];
+  return x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`);
 }

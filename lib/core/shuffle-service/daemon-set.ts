@@ -150,7 +150,6 @@ export function renderShuffleDaemonSet(service: ResolvedShuffleService): KubeObj
           securityContext: { runAsUser: SPARK_UID, runAsGroup: SPARK_UID, seccompProfile: { type: 'RuntimeDefault' } },
           nodeSelector: Object.keys(service.nodeSelector).length ? service.nodeSelector : undefined,
           tolerations: service.tolerations.length ? service.tolerations : undefined,
-          affinity: spec.affinity,
           priorityClassName: spec.priorityClassName,
           imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
           initContainers: [prepare],

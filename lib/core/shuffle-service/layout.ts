@@ -20,7 +20,11 @@ export const APPS_SUBDIR = 'apps';
 /** Under the host directory: the service's registered-executors database (`spark.local.dir`). */
 export const STATE_SUBDIR = 'state';
 
-/** Name of the executors' hostPath volume; not `spark-local-dir-*`, so Spark keeps its own scratch emptyDir. */
+/**
+ * Name of the executors' hostPath volume. Not `spark-local-dir-*`: Spark still mounts its own emptyDir
+ * at SPARK_LOCAL_DIRS, but SPARK_EXECUTOR_DIRS comes first (Utils.getConfiguredLocalDirs), so every
+ * local file of the executor (shuffle output, spills, PySpark's) goes to the host directory.
+ */
 export const EXECUTOR_SHUFFLE_VOLUME = 'sparkplane-shuffle';
 /** Env var of the driver container with its pod's UID, part of the executors' directory. */
 export const DRIVER_POD_UID_ENV = 'SPARK_DRIVER_POD_UID';
@@ -63,6 +67,8 @@ export function executorDirsTemplate(appsDir: string, namespace: string): string
 
 /** Only the reference fields of `ref`: front ends pass their service component through this. */
 export function shuffleServiceRefOf(ref: ShuffleServiceRef): ShuffleServiceRef {
+  // Anything else is for validation to name.
+  if (typeof ref !== 'object' || ref === null) return ref;
   const { hostPath, port, metricsPort, nodeSelector, tolerations, applicationNamespaces } = ref;
   return compact({ hostPath, port, metricsPort, nodeSelector, tolerations, applicationNamespaces });
 }

@@ -2,7 +2,7 @@
 // serving the shuffle files that executors of opted-in applications write into a host directory
 // (docs/shuffle-service-design.md). Executors can then be removed by dynamic allocation without
 // losing the map output they wrote.
-import type { KubeAffinity, KubeToleration } from '../kube-objects';
+import type { KubeToleration } from '../kube-objects';
 
 /**
  * What an application needs to know of an external shuffle service to use it. An
@@ -63,8 +63,6 @@ export interface ExternalShuffleServiceSpec extends ShuffleServiceRef {
   readonly memory?: string;
   /** CPU request of the service. @default "200m" */
   readonly cpuRequest?: string;
-  /** Affinity of the DaemonSet's pods. @default - none */
-  readonly affinity?: KubeAffinity;
   /** Priority class of the DaemonSet's pods; a node-critical class keeps the service from being preempted by executors. @default - the cluster default */
   readonly priorityClassName?: string;
   /** The janitor's settings. @default - a 600 s grace, a sweep every 60 s */

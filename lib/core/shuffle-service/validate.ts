@@ -2,7 +2,7 @@
 // anything renders. ShuffleRefChecker also checks the reference an application holds.
 import { dnsLabelProblem, dnsSubdomainProblem } from '../kube-names';
 import {
-  isInteger, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES, sparkSizeProblem,
+  imageProblem, isInteger, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES, sparkSizeProblem,
 } from '../props-checker';
 import { sparkDurationMs } from '../quantity';
 import { sparkConfKeyProblem } from '../spark/conf-keys';
@@ -27,13 +27,13 @@ export function validateExternalShuffleService(spec: ExternalShuffleServiceSpec)
 
 /** The checks of a ShuffleServiceRef, under `prefix` ("" for the service itself, "shuffleService." for an application's). */
 export class ShuffleRefChecker extends PropsChecker {
-  /** Records every problem of `ref`; `statsdPort` joins the port-clash check when the service itself is checked. */
-  public checkRef(prefix: string, ref: ShuffleServiceRef, statsdPort?: unknown): void {
+  /** Records every problem of `ref`; `otherPorts` (the service's own) join the clash check. */
+  public checkRef(prefix: string, ref: ShuffleServiceRef, otherPorts: ReadonlyArray<[string, unknown, number]> = []): void {
     this.optional(`${prefix}hostPath`, ref.hostPath, hostPathProblem);
     const ports: Array<[string, unknown, number]> = [
       [`${prefix}port`, ref.port, DEFAULT_SHUFFLE_PORT],
       [`${prefix}metricsPort`, ref.metricsPort, DEFAULT_JANITOR_METRICS_PORT],
-      ...(prefix === '' ? [['statsdPort', statsdPort, DEFAULT_STATSD_PORT] as [string, unknown, number]] : []),
+      ...otherPorts,
     ];
     const seen = new Map<number, string>();
     for (const [path, value, fallback] of ports) {
@@ -89,10 +89,9 @@ class ShuffleServiceChecker extends ShuffleRefChecker {
     else this.optional('janitorImage', spec.janitorImage, (v) => (imageProblem(v) ? janitorImageMessage : undefined));
     this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
     this.nameList('imagePullSecrets', spec.imagePullSecrets);
-    this.checkRef('', spec, spec.statsdPort);
+    this.checkRef('', spec, [['statsdPort', spec.statsdPort, DEFAULT_STATSD_PORT]]);
     this.optional('memory', spec.memory, (v) => sparkSizeProblem(v, 256));
     this.optional('cpuRequest', spec.cpuRequest, (v) => positiveQuantityProblem(v, '"200m"'));
-    this.optional('affinity', spec.affinity, (v) => (isRecord(v) && Object.keys(v).every((k) => ['nodeAffinity', 'podAffinity', 'podAntiAffinity'].includes(k)) ? undefined : 'must be an object with nodeAffinity, podAffinity or podAntiAffinity'));
     this.optional('priorityClassName', spec.priorityClassName, (v) => dnsSubdomainProblem(v));
     this.stringMap('labels', spec.labels, true);
     this.checkJanitor();
@@ -121,7 +120,7 @@ class ShuffleServiceChecker extends ShuffleRefChecker {
     for (const [key, value] of Object.entries(spec.sparkConf)) {
       const path = `sparkConf["${key}"]`;
       if (typeof value !== 'string') problems.add(path, value, 'must be a string (Spark reads every value as text)');
-      const owner = SHUFFLE_SERVICE_OWNED_KEYS[key] ?? (key.startsWith('spark.metrics.conf.shuffleService.sink.statsd.') ? 'nothing: the janitor relays these metrics' : undefined);
+      const owner = SERVICE_RENDERED_SPARK_KEYS[key] ?? (key.startsWith('spark.metrics.conf.shuffleService.sink.statsd.') ? 'nothing: the janitor relays these metrics' : undefined);
       if (owner) problems.add(path, value, `is rendered by the service; set ${owner}`);
       else if (version) {
         // The service loads no plugins: an unknown key is a typo, not a custom key.
@@ -133,13 +132,10 @@ class ShuffleServiceChecker extends ShuffleRefChecker {
 }
 
 /** The Spark keys the service's configuration renders, with the prop to use instead. */
-export const SHUFFLE_SERVICE_OWNED_KEYS: Readonly<Record<string, string>> = {
+export const SERVICE_RENDERED_SPARK_KEYS: Readonly<Record<string, string>> = {
   'spark.shuffle.service.enabled': 'nothing: the service always enables itself',
   'spark.shuffle.service.port': 'port',
   'spark.local.dir': 'hostPath (the database lives under <hostPath>/state)',
   'spark.shuffle.service.db.backend': 'nothing: it is ROCKSDB on every line, so an upgrade from 3.5 keeps the database',
 };
 
-function imageProblem(value: unknown): string | undefined {
-  return typeof value === 'string' && /^\S+$/.test(value) ? undefined : 'must be an image reference without blanks, e.g. "apache/spark:4.0.2"';
-}

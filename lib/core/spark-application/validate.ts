@@ -5,7 +5,7 @@ import type { KubeContainer, KubeSecurityContext, KubeVolume } from '../kube-obj
 import { dnsLabelProblem, dnsSubdomainProblem, envVarNameProblem } from '../kube-names';
 import { checkContainerAgainstLevel, checkVolumesAgainstLevel, containerSecurityContext, type PodSecurityLevel } from '../pod-security';
 import {
-  isInteger, isObject, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES, sparkSizeProblem,
+  imageProblem, isInteger, isObject, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES, sparkSizeProblem,
 } from '../props-checker';
 import { isSparkDuration, parseKubeQuantity } from '../quantity';
 import { sparkConfKeyProblem } from '../spark/conf-keys';
@@ -61,7 +61,7 @@ class SpecChecker extends PropsChecker {
       problems.add('podSecurity', spec.podSecurity, `must be one of ${POD_SECURITY_LEVELS.join(', ')}`);
     }
     this.checkMainResource();
-    this.optional('image', spec.image, (v) => (typeof v === 'string' && /^\S+$/.test(v) ? undefined : 'must be an image reference without blanks, e.g. "apache/spark:4.0.2"'));
+    this.optional('image', spec.image, imageProblem);
     this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
     this.nameList('imagePullSecrets', spec.imagePullSecrets);
     this.stringMap('labels', spec.labels, true);
@@ -205,7 +205,7 @@ class SpecChecker extends PropsChecker {
       if (problem) this.problems.add(`${path}[${i}].name`, container.name, problem);
       else if (names.has(container.name)) this.problems.add(`${path}[${i}].name`, container.name, 'is the name of another container of the pod; container names must be unique');
       names.add(container.name);
-      if (container.image !== undefined && (typeof container.image !== 'string' || !/^\S+$/.test(container.image))) {
+      if (container.image !== undefined && imageProblem(container.image)) {
         this.problems.add(`${path}[${i}].image`, container.image, 'must be an image reference without blanks');
       }
       this.checkMounts(`${path}[${i}].volumeMounts`, container.volumeMounts);
@@ -268,7 +268,7 @@ class SpecChecker extends PropsChecker {
       return problems.add('allocator', spec.allocator, 'must be an object with at least image, e.g. { image: "registry.example.com/sparkplane:0.1.0" }');
     }
     const allocator = spec.allocator;
-    if (typeof allocator.image !== 'string' || !/^\S+$/.test(allocator.image)) {
+    if (imageProblem(allocator.image)) {
       problems.add('allocator.image', allocator.image, 'is required: the sparkplane image you built and pushed (images/README.md), e.g. "registry.example.com/sparkplane:0.1.0"');
     }
     this.optional('allocator.imagePullPolicy', allocator.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
@@ -296,16 +296,25 @@ class SpecChecker extends PropsChecker {
     new ShuffleRefChecker(problems).checkRef('shuffleService.', ref);
     if (problems.count > before) return;
     const executor: Partial<SparkExecutorSpec> = isRecord(spec.executor) ? spec.executor : {};
-    const portsOf = (path: string, containers: unknown) => (Array.isArray(containers) ? containers : []).flatMap((container, i) =>
-      (isRecord(container) && Array.isArray(container.ports) ? container.ports : []).map((port, j) => [`${path}[${i}].ports[${j}].containerPort`, isRecord(port) ? port.containerPort : undefined] as const));
+    const containers = (path: string, list: unknown) => (Array.isArray(list) ? list : []).map((container, i) => [`${path}[${i}]`, isRecord(container) ? container : {}] as const);
+    const extra = [...containers('executor.initContainers', executor.initContainers), ...containers('executor.sidecars', executor.sidecars)];
+    const listed = (path: string, list: unknown, field: string) => (Array.isArray(list) ? list : []).map((item, j) => [`${path}[${j}].${field}`, isRecord(item) ? item[field] : undefined] as const);
+    const sparkConf = isRecord(spec.sparkConf) ? spec.sparkConf : {};
     checkShuffleClient(ref, {
       namespace: spec.namespace ?? 'default',
       podSecurity: spec.podSecurity ?? 'restricted',
       shuffleTrackingTimeout: isRecord(spec.dynamicAllocation) ? spec.dynamicAllocation.shuffleTrackingTimeout : undefined,
       executorNodeSelector: executor.nodeSelector,
       executorTolerations: executor.tolerations,
-      executorContainerPorts: [...portsOf('executor.initContainers', executor.initContainers), ...portsOf('executor.sidecars', executor.sidecars)],
-      sparkConf: isRecord(spec.sparkConf) ? spec.sparkConf : {},
+      executorUid: containerSecurityContext(isRecord(executor.securityContext) ? executor.securityContext : {}).runAsUser,
+      executorEnv: executor.env,
+      executorContainerPorts: extra.flatMap(([path, container]) => listed(`${path}.ports`, container.ports, 'containerPort')),
+      executorMountPaths: [
+        ...listed('executor.volumeMounts', executor.volumeMounts, 'mountPath'),
+        ...extra.flatMap(([path, container]) => listed(`${path}.volumeMounts`, container.volumeMounts, 'mountPath')),
+        ...Object.entries(sparkConf).filter(([key]) => /^spark\.kubernetes\.executor\.volumes\.[^.]+\.[^.]+\.mount\.path$/.test(key)).map(([key, value]) => [`sparkConf["${key}"]`, value] as const),
+      ],
+      sparkConf,
     }, problems);
   }
 
