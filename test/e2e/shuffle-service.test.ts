@@ -6,7 +6,9 @@
 // 4.0.5 as network fetches served by the service, on 3.5.9 read from the node's disk at the
 // directories the service reports, as executors on one node do.
 // Then the janitor removes the application's files once its driver pod has ended, and leaves alone
-// those of a running pod and of a namespace it may not read.
+// those of a running pod and of a namespace it may not read. What this node cannot show: every pod
+// here has the address 127.0.0.1, so host networking and host ports are not really exercised (the
+// integration suite shows what the scheduler makes of them).
 import { randomUUID } from 'crypto';
 import * as dgram from 'dgram';
 import * as fs from 'fs';

@@ -206,12 +206,6 @@ describe('the external shuffle service on the real control plane', () => {
       expect(pods.map((p) => p.status.phase)).toEqual(['Running', 'Running', 'Running']);
     });
 
-    it('rolls one node at a time with no surge (the new pod would find the host port taken)', () => {
-      expect(getObject('daemonset', 'shuffle-service', shuffleNamespace)!.spec.updateStrategy).toEqual({
-        type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 },
-      });
-    });
-
     it('can lose one pod to an eviction: no budget blocks a node drain (a maxUnavailable budget on DaemonSet pods refuses every eviction)', () => {
       // The eviction API lets one pod go (dry run: the pod stays).
       const [pod] = list('pods', shuffleNamespace, 'app.kubernetes.io/instance=shuffle-service');
