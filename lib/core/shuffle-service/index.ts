@@ -4,4 +4,4 @@ export * from './resolve';
 export * from './validate';
 export * from './render';
 export { prepareScript, SHUFFLE_CONF_DIR, SHUFFLE_CONTAINER_NAMES, shuffleServiceContainerMemoryMiB } from './daemon-set';
-export * from './application-wiring';
+export { SHUFFLE_OWNED_SPARK_KEYS, toleratedBy } from './application-wiring';

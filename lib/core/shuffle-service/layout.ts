@@ -31,13 +31,19 @@ export const DRIVER_POD_UID_ENV = 'SPARK_DRIVER_POD_UID';
 
 /** A ShuffleServiceRef with its defaults applied. */
 export interface ResolvedShuffleServiceRef {
+  /** The host directory on every node. */
   readonly hostPath: string;
-  /** `<hostPath>/apps`. */
+  /** `<hostPath>/apps`, where executors write. */
   readonly appsDir: string;
+  /** The service's port. */
   readonly port: number;
+  /** The janitor's metrics port. */
   readonly metricsPort: number;
+  /** The nodes the service runs on (empty: all). */
   readonly nodeSelector: Record<string, string>;
+  /** The taints the service tolerates. */
   readonly tolerations: readonly NonNullable<ShuffleServiceRef['tolerations']>[number][];
+  /** The namespaces it serves, or "*". */
   readonly applicationNamespaces: readonly string[] | '*';
 }
 

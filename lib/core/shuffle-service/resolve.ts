@@ -20,16 +20,27 @@ export interface ShuffleServiceNames {
 
 /** An ExternalShuffleServiceSpec with every default decided. */
 export interface ResolvedShuffleService extends ResolvedShuffleServiceRef {
+  /** The spec as given. */
   readonly spec: ExternalShuffleServiceSpec;
+  /** The DaemonSet's name. */
   readonly name: string;
+  /** The service's namespace. */
   readonly namespace: string;
+  /** The service's parsed Spark version. */
   readonly version: SparkVersion;
+  /** The Spark image. */
   readonly image: string;
+  /** Pull policy of both images. */
   readonly imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  /** The janitor's StatsD port (127.0.0.1). */
   readonly statsdPort: number;
+  /** The service's JVM heap, a Spark size. */
   readonly memory: string;
+  /** The service's CPU request. */
   readonly cpuRequest: string;
+  /** The janitor's settings, defaults applied. */
   readonly janitor: { readonly grace: string; readonly interval: string; readonly cpuRequest: string; readonly memory: string };
+  /** Names of the service's objects. */
   readonly names: ShuffleServiceNames;
 }
 
