@@ -12,3 +12,4 @@ export * from './spark-application';
 export * from './allocator';
 export * from './shuffle-service';
 export { imageProblem } from './props-checker';
+export * from './staging';

@@ -12,6 +12,7 @@ import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPA
 import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
 import { compact } from '../compact';
 import { shuffleDriverArguments, shuffleDriverEnv } from '../shuffle-service/application-wiring';
+import { fetchStagedContainer, stagedFilesMount, stagingVolumes } from '../staging/application-wiring';
 import { allocatorDriverEnv, allocatorDriverMounts, allocatorInitContainers, allocatorVolumes } from '../allocator/allocator-sidecar';
 import {
   extraContainers, podPlacementAndSecurity, scratchVolumes, sparkContainerEnv, sparkContainerEnvFrom,
@@ -44,7 +45,7 @@ export function driverArguments(app: ResolvedSparkApplication): string[] {
     '--conf', 'spark.kubernetes.executor.podNamePrefix=$(SPARK_DRIVER_POD_NAME)',
     ...(app.shuffleService ? shuffleDriverArguments(app.shuffleService, app.namespace) : []),
     ...(app.language === 'jvm' && spec.mainClass ? ['--class', spec.mainClass] : []),
-    escapeArgument(spec.mainApplicationFile),
+    escapeArgument(app.dependencies.mainApplicationFile),
     ...(spec.arguments ?? []).map(escapeArgument),
   ];
 }
@@ -52,6 +53,8 @@ export function driverArguments(app: ResolvedSparkApplication): string[] {
 /** The driver's Job. `sparkPropertiesDigest` changes the pod template whenever the configuration changes. */
 export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDigest: string): KubeObject {
   const { driver, spec } = app;
+  // Staging only when there is something to stage.
+  const staging = spec.staging && app.dependencies.staged.length ? spec.staging : undefined;
   const memory = `${driverContainerMemoryMiB(app)}Mi`;
   const cpuRequest = driver.coreRequest ?? String(driver.cores);
   const sparkContainer = compact({
@@ -77,7 +80,11 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
       requests: compact({ 'cpu': cpuRequest, 'memory': memory, 'ephemeral-storage': driver.ephemeralStorage }),
       limits: compact({ 'cpu': driver.coreLimit, 'memory': memory, 'ephemeral-storage': driver.ephemeralStorage }),
     },
-    volumeMounts: sparkContainerMounts(driver, [{ name: 'spark-conf', mountPath: CONF_MOUNT_PATH, readOnly: true }, ...(app.allocator ? allocatorDriverMounts() : [])]),
+    volumeMounts: sparkContainerMounts(driver, [
+      { name: 'spark-conf', mountPath: CONF_MOUNT_PATH, readOnly: true },
+      ...(app.allocator ? allocatorDriverMounts() : []),
+      ...(staging ? [stagedFilesMount()] : []),
+    ]),
     securityContext: sparkContainerSecurityContext(driver),
   });
 
@@ -109,9 +116,19 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
           restartPolicy: 'Never',
           ...podPlacementAndSecurity(driver),
           imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
-          initContainers: nonEmptyList([...(extraContainers(driver.initContainers, app.image) ?? []), ...(app.allocator ? allocatorInitContainers(app.allocator) : [])]),
+          initContainers: nonEmptyList([
+            ...(staging ? [fetchStagedContainer(staging, app.namespace, app.dependencies.staged)] : []),
+            ...(extraContainers(driver.initContainers, app.image) ?? []),
+            ...(app.allocator ? allocatorInitContainers(app.allocator) : []),
+          ]),
           containers: [sparkContainer, ...(extraContainers(driver.sidecars, app.image) ?? [])],
-          volumes: [{ name: 'spark-conf', configMap: { name: app.names.configMap } }, ...scratchVolumes(), ...(app.allocator ? allocatorVolumes() : []), ...(spec.volumes ?? [])],
+          volumes: [
+            { name: 'spark-conf', configMap: { name: app.names.configMap } },
+            ...scratchVolumes(),
+            ...(app.allocator ? allocatorVolumes() : []),
+            ...(staging ? stagingVolumes(staging, app.dependencies.staged) : []),
+            ...(spec.volumes ?? []),
+          ],
         }),
       },
     }),

@@ -6,6 +6,7 @@ import { DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT } from
 import { sparkApplicationNames, type SparkApplicationNames } from './naming';
 import { resolveAllocator, type ResolvedAllocator } from '../allocator/allocator-sidecar';
 import { resolveShuffleServiceRef, type ResolvedShuffleServiceRef } from '../shuffle-service/layout';
+import { resolveDependencies, type ResolvedDependencies } from '../staging/application-wiring';
 import type { SparkApplicationSpec, SparkApplicationType, SparkDriverSpec, SparkExecutorSpec } from './spec';
 
 /** The runtime the main resource needs. */
@@ -37,6 +38,8 @@ export interface ResolvedSparkApplication {
   readonly executor: SparkExecutorSpec & { readonly cores: number; readonly memory: string; readonly instances: number };
   /** The allocator sidecar's settings, when it is on. */
   readonly allocator: ResolvedAllocator | undefined;
+  /** The dependencies as Spark is given them, and the local files among them to stage. */
+  readonly dependencies: ResolvedDependencies;
   /** The external shuffle service the executors use, when there is one. */
   readonly shuffleService: ResolvedShuffleServiceRef | undefined;
 }
@@ -82,6 +85,7 @@ export function resolveSparkApplication(spec: SparkApplicationSpec): ResolvedSpa
       uiPort: driver.uiPort ?? DEFAULT_UI_PORT,
     },
     executor: { ...executor, cores: executor.cores ?? 1, memory: executor.memory ?? '1g', instances: executor.instances ?? 2 },
+    dependencies: resolveDependencies(spec),
     shuffleService: spec.shuffleService && resolveShuffleServiceRef(spec.shuffleService),
     allocator: spec.allocator && resolveAllocator(spec.allocator, version.line, spec.dynamicAllocation?.maxExecutors ?? executor.instances ?? 2),
   };

@@ -4,6 +4,7 @@ import { CONF_MOUNT_PATH, EXECUTOR_CONTAINER_NAME, EXECUTOR_POD_TEMPLATE_FILE, I
 import type { ResolvedSparkApplication } from './resolve';
 import { allocatorSparkProperties, BRIDGE_CLASSPATH } from '../allocator/allocator-sidecar';
 import { SHUFFLE_OWNED_SPARK_KEYS, shuffleSparkProperties } from '../shuffle-service/application-wiring';
+import { DEPENDENCY_SPARK_KEYS } from '../staging/application-wiring';
 
 /**
  * Keys that typed props own, with the prop to use instead. Setting one in sparkConf would fight
@@ -47,6 +48,7 @@ export const RESERVED_SPARK_CONF_KEYS: Readonly<Record<string, string>> = {
   'spark.dynamicAllocation.shuffleTracking.enabled': 'dynamicAllocation',
   'spark.dynamicAllocation.shuffleTracking.timeout': 'dynamicAllocation.shuffleTrackingTimeout',
   ...SHUFFLE_OWNED_SPARK_KEYS,
+  ...DEPENDENCY_SPARK_KEYS,
 };
 
 /** The rendered Spark properties of an application, sorted by key. */
@@ -81,6 +83,9 @@ export function renderSparkProperties(app: ResolvedSparkApplication): Record<str
     // The driver's Services belong to this stack, not to Spark: it must not delete them (nor need the right to).
     'spark.kubernetes.driver.service.deleteOnTermination': 'false',
     ...executorCount(app),
+    'spark.jars': list(app.dependencies.jars),
+    'spark.files': list(app.dependencies.files),
+    'spark.submit.pyFiles': list(app.dependencies.pyFiles),
     ...Object.fromEntries(Object.entries(spec.hadoopConf ?? {}).map(([key, value]) => [`spark.hadoop.${key}`, value])),
     ...(app.allocator ? allocatorSparkProperties(app.allocator) : {}),
     ...(app.shuffleService ? shuffleSparkProperties(app.shuffleService, spec.dynamicAllocation !== undefined) : {}),
@@ -93,6 +98,10 @@ export function renderSparkProperties(app: ResolvedSparkApplication): Record<str
       .filter((entry): entry is [string, string] => entry[1] !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
+}
+
+function list(items: readonly string[]): string | undefined {
+  return items.length ? items.join(',') : undefined;
 }
 
 function executorCount(app: ResolvedSparkApplication): Record<string, string | undefined> {

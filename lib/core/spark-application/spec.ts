@@ -4,6 +4,7 @@ import type { KubeAffinity, KubeContainer, KubeSecurityContext, KubeToleration, 
 import type { AllocatorSpec } from '../allocator/allocator-spec';
 import type { PodSecurityLevel } from '../pod-security';
 import type { ShuffleServiceRef } from '../shuffle-service/spec';
+import type { StagingServerRef } from '../staging/spec';
 
 /** The language of the application's main resource. */
 export type SparkApplicationType = 'Java' | 'Scala' | 'Python' | 'R';
@@ -125,8 +126,26 @@ export interface SparkApplicationSpec {
   readonly imagePullSecrets?: readonly string[];
   /** Main class of a Java or Scala application. @default - none (required for Java and Scala) */
   readonly mainClass?: string;
-  /** The application's jar, .py or .R file, as a URI Spark can read (`local:///opt/...`, `https://...`, `s3a://...`). */
+  /**
+   * The application's jar, .py or .R file: a URI Spark can read (`local:///opt/...`, `https://...`,
+   * `s3a://...`), or the path of a file on this machine (relative to the working directory), which is
+   * staged (see `staging`).
+   */
   readonly mainApplicationFile: string;
+  /** Jars for the driver's and executors' classpath (`spark.jars`): URIs, or paths of local files, which are staged. @default - none */
+  readonly jars?: readonly string[];
+  /** Files for the working directory of every executor (`spark.files`): URIs, or paths of local files, which are staged. @default - none */
+  readonly files?: readonly string[];
+  /** .py, .zip or .egg files for the Python path (`spark.submit.pyFiles`) of a Python application: URIs, or paths of local files, which are staged. @default - none */
+  readonly pyFiles?: readonly string[];
+  /**
+   * The staging server of the application's namespace, which serves its local files: a
+   * `StagingServer` (spec or construct) or a reference to one. Upload the files with
+   * `sparkplane stage` before applying (the Pulumi front end uploads them itself). The driver
+   * fetches them in an init container; executors get them from the driver.
+   * @default - no staging: every dependency must be a URI
+   */
+  readonly staging?: StagingServerRef;
   /** Arguments passed to the application. @default - none */
   readonly arguments?: readonly string[];
   /** The driver. @default - 1 core, 1g */

@@ -16,6 +16,11 @@ import { ALLOCATOR_URL_ENV } from '../allocator/protocol';
 import { checkShuffleClient } from '../shuffle-service/application-wiring';
 import { DRIVER_POD_UID_ENV, EXECUTOR_SHUFFLE_VOLUME } from '../shuffle-service/layout';
 import { ShuffleRefChecker } from '../shuffle-service/validate';
+import { FETCH_STAGED_CONTAINER_NAME, STAGED_VOLUME_NAME, STAGING_TOKEN_VOLUME_NAME } from '../staging/application-wiring';
+import { isLocalPath, localFileProblem } from '../staging/local-files';
+import { STAGED_FILES_DIR } from '../staging/protocol';
+import { StagingRefChecker } from '../staging/validate';
+import * as path from 'path';
 import {
   CONF_MOUNT_PATH, DEFAULT_BLOCK_MANAGER_PORT, DEFAULT_DRIVER_PORT, DEFAULT_UI_PORT, DRIVER_CONTAINER_NAME, EXECUTOR_CONTAINER_NAME, SCRATCH_VOLUMES,
 } from './layout';
@@ -27,7 +32,7 @@ import { RESERVED_SPARK_CONF_KEYS } from './spark-properties';
 const APPLICATION_TYPES = ['Java', 'Scala', 'Python', 'R'];
 const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'];
 const VOLUME_SOURCES = ['configMap', 'secret', 'persistentVolumeClaim', 'emptyDir', 'hostPath'];
-const RESERVED_VOLUME_NAMES = ['spark-conf', BRIDGE_VOLUME_NAME, EXECUTOR_SHUFFLE_VOLUME, ...SCRATCH_VOLUMES.map((v) => v.name)];
+const RESERVED_VOLUME_NAMES = ['spark-conf', BRIDGE_VOLUME_NAME, EXECUTOR_SHUFFLE_VOLUME, STAGED_VOLUME_NAME, STAGING_TOKEN_VOLUME_NAME, ...SCRATCH_VOLUMES.map((v) => v.name)];
 const RESERVED_ENV = ['SPARK_DRIVER_POD_NAME', 'SPARK_DRIVER_BIND_ADDRESS', DRIVER_POD_UID_ENV, ALLOCATOR_URL_ENV];
 
 /** Throws `SparkplaneValidationError` listing every problem of `spec`; returns quietly when it is valid. */
@@ -61,6 +66,7 @@ class SpecChecker extends PropsChecker {
       problems.add('podSecurity', spec.podSecurity, `must be one of ${POD_SECURITY_LEVELS.join(', ')}`);
     }
     this.checkMainResource();
+    this.checkDependencies();
     this.optional('image', spec.image, imageProblem);
     this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
     this.nameList('imagePullSecrets', spec.imagePullSecrets);
@@ -96,6 +102,37 @@ class SpecChecker extends PropsChecker {
     const file = String(spec.mainApplicationFile ?? '');
     if (type === 'Python' && file && !/\.py$/i.test(file)) problems.add('mainApplicationFile', file, 'a Python application\'s main file must end in .py');
     if (type === 'R' && file && !/\.r$/i.test(file)) problems.add('mainApplicationFile', file, 'an R application\'s main file must end in .R');
+  }
+
+  /** The main resource, jars, files and pyFiles: URIs, or local files that the staging server serves. */
+  private checkDependencies(): void {
+    const { spec, problems } = this;
+    if (spec.staging !== undefined) {
+      if (!isRecord(spec.staging)) problems.add('staging', spec.staging, 'must be the StagingServer (its spec or construct), or a reference with at least image');
+      else new StagingRefChecker(problems).checkRef('staging.', spec.staging);
+    }
+    const names = new Map<string, string>();
+    const check = (at: string, dependency: unknown) => {
+      if (typeof dependency !== 'string' || dependency.trim() === '') return problems.add(at, dependency, 'must be a URI Spark can read (local:///..., https://..., s3a://...) or the path of a local file');
+      if (!isLocalPath(dependency)) return;
+      if (spec.staging === undefined) return problems.add(at, dependency, 'is a local path: set staging to the namespace\'s StagingServer, which serves it to the driver, or give a URI Spark can read (local:///..., https://...)');
+      const problem = localFileProblem(dependency);
+      if (problem) return problems.add(at, dependency, problem);
+      // The driver keeps the staged copies in one folder, under their own names.
+      const name = path.basename(dependency);
+      if (names.has(name)) problems.add(at, dependency, `has the same file name as ${names.get(name)}; staged files share one folder, so rename one`);
+      names.set(name, at);
+    };
+    if (typeof spec.mainApplicationFile === 'string' && spec.mainApplicationFile.trim() !== '') check('mainApplicationFile', spec.mainApplicationFile);
+    for (const key of ['jars', 'files', 'pyFiles'] as const) {
+      const list = spec[key];
+      if (list === undefined) continue;
+      if (!Array.isArray(list)) problems.add(key, list, 'must be a list of URIs or local paths');
+      else list.forEach((dependency, i) => check(`${key}[${i}]`, dependency));
+    }
+    if (spec.pyFiles?.length && applicationType({ ...spec, mainApplicationFile: String(spec.mainApplicationFile ?? '') }) !== 'Python') {
+      problems.add('pyFiles', spec.pyFiles, 'is for Python applications; use jars or files');
+    }
   }
 
   private checkVolumes(): void {
@@ -145,7 +182,11 @@ class SpecChecker extends PropsChecker {
     this.checkEnv(role, pod);
     this.checkMounts(`${role}.volumeMounts`, pod.volumeMounts);
     // With the allocator, the driver pod also holds its two init containers.
-    const containerNames = new Set([sparkContainerName, ...(role === 'driver' && this.spec.allocator !== undefined ? [INSTALL_BRIDGE_CONTAINER_NAME, ALLOCATOR_CONTAINER_NAME] : [])]);
+    const containerNames = new Set([
+      sparkContainerName,
+      ...(role === 'driver' && this.spec.allocator !== undefined ? [INSTALL_BRIDGE_CONTAINER_NAME, ALLOCATOR_CONTAINER_NAME] : []),
+      ...(role === 'driver' && this.spec.staging !== undefined ? [FETCH_STAGED_CONTAINER_NAME] : []),
+    ]);
     this.checkContainers(`${role}.initContainers`, pod.initContainers, containerNames);
     this.checkContainers(`${role}.sidecars`, pod.sidecars, containerNames);
     if (pod.securityContext !== undefined && !isRecord(pod.securityContext)) problems.add(`${role}.securityContext`, pod.securityContext, 'must be an object');
@@ -183,7 +224,7 @@ class SpecChecker extends PropsChecker {
   private checkMounts(path: string, mounts: unknown): void {
     if (mounts === undefined) return;
     if (!Array.isArray(mounts)) return this.problems.add(path, mounts, 'must be a list of volume mounts');
-    const reservedPaths = [CONF_MOUNT_PATH, ...SCRATCH_VOLUMES.map((v) => v.mountPath)];
+    const reservedPaths = [CONF_MOUNT_PATH, STAGED_FILES_DIR, ...SCRATCH_VOLUMES.map((v) => v.mountPath)];
     mounts.forEach((mount, i) => {
       if (!isRecord(mount)) return this.problems.add(`${path}[${i}]`, mount, 'must be { name, mountPath }');
       if (!this.volumeNames.has(mount.name as string)) {
