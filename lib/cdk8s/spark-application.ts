@@ -3,7 +3,7 @@
 import { ApiObject, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { compact, renderSparkApplication, shuffleServiceRefOf, resolveSparkApplication, type SparkApplicationSpec, type SparkDriverSpec } from '../core';
+import { compact, renderSparkApplication, shuffleServiceRefOf, stagingServerRefOf, resolveSparkApplication, type SparkApplicationSpec, type SparkDriverSpec } from '../core';
 import { emitApiObjects } from './emit';
 import { secretName, toKubeVolume, type SecretInput, type VolumeInput } from './kplus-interop';
 
@@ -62,6 +62,7 @@ export class SparkApplication extends Construct {
       imagePullSecrets: props.imagePullSecrets?.map(secretName),
       volumes: props.volumes?.map(toKubeVolume),
       shuffleService: props.shuffleService && shuffleServiceRefOf(props.shuffleService),
+      staging: props.staging && stagingServerRefOf(props.staging),
     });
     const objects = renderSparkApplication(spec);
     const app = resolveSparkApplication(spec);

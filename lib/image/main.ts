@@ -6,6 +6,8 @@ import { ALLOCATOR_BRIDGE_IMAGE_DIR, ALLOCATOR_BRIDGE_JAR } from '../core/alloca
 import { EnvConfigError } from '../allocator/config';
 import { runAllocatorSidecar } from '../allocator/sidecar';
 import { runShuffleJanitor } from '../shuffle-janitor/program';
+import { runFetchStaged } from '../staging-server/fetch-staged';
+import { runStagingServer } from '../staging-server/program';
 import { version } from '../../package.json';
 
 const USAGE = `usage: sparkplane <command>
@@ -13,6 +15,9 @@ const USAGE = `usage: sparkplane <command>
   install-bridge <dir>    copy the allocator's JVM bridge jar into <dir> (an init container's job)
   shuffle-janitor         remove ended applications' shuffle files on this node and relay the shuffle
                           service's StatsD metrics (SPARKPLANE_JANITOR_* variables, NODE_NAME)
+  staging-server          serve staged files by SHA-256 from a volume (SPARKPLANE_STAGING_* variables)
+  fetch-staged --server <url> --token-file <file> [--dir <dir>] [--timeout <duration>] <sha256>=<name>...
+                          download staged files into <dir>, verified (a driver's init container)
   --version               print the version`;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -22,6 +27,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return untilSignalled(await runAllocatorSidecar(process.env));
     case 'shuffle-janitor':
       return untilSignalled(await runShuffleJanitor(process.env));
+    case 'staging-server':
+      return untilSignalled(await runStagingServer(process.env));
+    case 'fetch-staged':
+      return runFetchStaged(args);
     case 'install-bridge':
       return installBridge(args[0]);
     case '--version':

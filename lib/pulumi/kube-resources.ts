@@ -19,6 +19,8 @@ const resourceClasses: Record<string, KubeResourceClass> = {
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': k8s.rbac.v1.ClusterRoleBinding,
   'batch/v1/Job': k8s.batch.v1.Job,
   'apps/v1/DaemonSet': k8s.apps.v1.DaemonSet,
+  'apps/v1/Deployment': k8s.apps.v1.Deployment,
+  'networking.k8s.io/v1/NetworkPolicy': k8s.networking.v1.NetworkPolicy,
 };
 
 /** Creates the typed resource for `object` (given with Inputs substituted) as a child of `parent`. */

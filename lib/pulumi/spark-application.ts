@@ -2,7 +2,7 @@
 // objects as typed @pulumi/kubernetes resources.
 import * as pulumi from '@pulumi/pulumi';
 import {
-  compact, dnsLabelProblem, dnsSubdomainProblem, imageProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf,
+  compact, dnsLabelProblem, dnsSubdomainProblem, imageProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf, stagingServerRefOf,
   type KubeObject, type SparkApplicationSpec,
 } from '../core';
 import { InputPlaceholders } from './input-placeholders';
@@ -60,6 +60,7 @@ export class SparkApplication extends pulumi.ComponentResource {
       // A namespace known only at deployment is checked against the service's list then (above);
       // the list only validates, it renders nothing in the application.
       shuffleService: shuffleService && (deferredNamespace ? { ...shuffleService, applicationNamespaces: '*' } : shuffleService),
+      staging: args.staging && stagingServerRefOf(args.staging),
     });
     const objects = renderSparkApplication(spec);
     const app = resolveSparkApplication(spec);
@@ -81,7 +82,7 @@ export class SparkApplication extends pulumi.ComponentResource {
 }
 
 /**
- * Creates one typed child per object. Workloads (the Job, the DaemonSet) wait for everything before
+ * Creates one typed child per object. Workloads (the Job, DaemonSet, Deployment) wait for everything before
  * them, so no pod starts before its ServiceAccount, Role and configuration exist; and everything
  * waits for a Namespace rendered before it.
  */
@@ -93,7 +94,7 @@ export function emitKubeResources(componentName: string, objects: readonly KubeO
     const withAnnotations: KubeObject = extra
       ? { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, ...extra } } }
       : object;
-    const isWorkload = object.kind === 'Job' || object.kind === 'DaemonSet';
+    const isWorkload = ['Job', 'DaemonSet', 'Deployment'].includes(object.kind);
     const namespaces = created.filter((_, j) => objects[j].kind === 'Namespace');
     const dependsOn = isWorkload ? [...created] : namespaces;
     created.push(

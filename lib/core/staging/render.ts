@@ -34,6 +34,13 @@ export function stagingServerNames(ref: Pick<StagingServerRef, 'name'>): Staging
   return { server, tokens: `${server}-tokens`, data: `${server}-data`, uploader: `${server}-uploader` };
 }
 
+/** Only the reference fields of `ref`: front ends pass their server component through this. */
+export function stagingServerRefOf(ref: StagingServerRef): StagingServerRef {
+  // Anything else is for validation to name.
+  if (typeof ref !== 'object' || ref === null) return ref;
+  return compact({ name: ref.name, image: ref.image, imagePullPolicy: ref.imagePullPolicy });
+}
+
 /** The in-cluster URL of the server's data API. */
 export function stagingServerUrl(ref: Pick<StagingServerRef, 'name'>, namespace: string): string {
   return `http://${stagingServerNames(ref).server}.${namespace}.svc:${STAGING_DATA_PORT}`;
