@@ -136,18 +136,36 @@ export async function runFetchStaged(args: readonly string[], log: Logger = json
     return 2;
   }
   try {
-    let token: string;
-    try {
-      token = (await fs.promises.readFile(options.tokenFile, 'utf8')).trim();
-    } catch (error) {
-      throw new FetchStagedError(`cannot read the token file ${options.tokenFile}: ${(error as Error).message} (is the tokens Secret mounted?)`);
-    }
-    const report = await fetchStaged({ ...options, token, log });
+    const started = Date.now();
+    const token = await readTokenFile(options.tokenFile, started + options.retryForMs, log);
+    const remainingMs = Math.max(0, options.retryForMs - (Date.now() - started));
+    const report = await fetchStaged({ ...options, retryForMs: remainingMs, token, log });
     log.info('staged files in place', { dir: options.dir, fetched: report.fetched.length, present: report.present.length });
     return 0;
   } catch (error) {
     log.error('fetching the staged files failed', { message: error instanceof Error ? error.message : String(error) });
     return 1;
+  }
+}
+
+/**
+ * The token in `file`, trimmed. An absent or empty file is read again until `deadline`: a pod that
+ * starts with the server's first deployment may mount the Secret before the server has filled it
+ * (the kubelet refreshes Secret volumes within a minute or two).
+ */
+async function readTokenFile(file: string, deadline: number, log: Logger): Promise<string> {
+  for (let delay = 500; ; delay = Math.min(delay * 2, 5000)) {
+    let problem: string;
+    try {
+      const token = (await fs.promises.readFile(file, 'utf8')).trim();
+      if (token) return token;
+      problem = `the token file ${file} is empty`;
+    } catch (error) {
+      problem = `cannot read the token file ${file}: ${(error as Error).message}`;
+    }
+    if (Date.now() + delay > deadline) throw new FetchStagedError(`${problem}: is the tokens Secret mounted, and has the staging server filled it (it does when it starts)?`);
+    log.warn('waiting for the token file', { message: problem, retryInMs: delay });
+    await new Promise((resolve) => setTimeout(resolve, delay));
   }
 }
 
