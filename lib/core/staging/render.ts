@@ -124,6 +124,7 @@ export function renderStagingServer(spec: StagingServerSpec): KubeObject[] {
                 { name: 'SPARKPLANE_STAGING_MAX_UPLOAD', value: spec.maxFileSize ?? '2Gi' },
                 { name: 'SPARKPLANE_STAGING_TTL', value: spec.retention ?? '7d' },
                 { name: 'SPARKPLANE_STAGING_TOKENS_SECRET', value: names.tokens },
+                { name: 'SPARKPLANE_STAGING_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
               ],
               ports: [
                 { name: STAGING_PORT_NAME, containerPort: STAGING_DATA_PORT, protocol: 'TCP' },
