@@ -111,6 +111,8 @@ export function renderStagingServer(spec: StagingServerSpec): KubeObject[] {
             serviceAccountName: names.server,
             enableServiceLinks: false,
             securityContext: restrictedPodSecurityContext(SPARKPLANE_IMAGE_UID),
+            nodeSelector: spec.nodeSelector && Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
+            tolerations: spec.tolerations?.length ? spec.tolerations : undefined,
             imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
             containers: [{
               name: 'staging-server',

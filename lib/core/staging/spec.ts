@@ -2,6 +2,7 @@
 // fetch them without an object store (docs/staging-server-research.md). Files are uploaded with
 // `sparkplane stage` (or by `pulumi up`) through the API server's service proxy, and the driver's
 // fetch-staged init container downloads them with a read token before Spark starts.
+import type { KubeToleration } from '../kube-objects';
 
 /** A peer allowed to reach the staging server, as in a NetworkPolicy rule. */
 export interface StagingNetworkPeer {
@@ -47,6 +48,10 @@ export interface StagingServerSpec extends StagingServerRef {
   readonly metricsPeers?: readonly StagingNetworkPeer[];
   /** Subjects bound to the uploader Role (read the upload token, use the service proxy), e.g. a CI ServiceAccount. @default - none: bind the `<name>-uploader` Role yourself */
   readonly uploaders?: ReadonlyArray<{ readonly kind: 'User' | 'Group' | 'ServiceAccount'; readonly name: string; readonly namespace?: string }>;
+  /** Nodes the server may run on. @default - any node */
+  readonly nodeSelector?: Record<string, string>;
+  /** Tolerations of the server's pod. @default - none */
+  readonly tolerations?: readonly KubeToleration[];
   /** CPU request. @default "100m" */
   readonly cpuRequest?: string;
   /** Memory request and limit. @default "256Mi" */

@@ -47,6 +47,8 @@ class StagingServerChecker extends StagingRefChecker {
     this.optional('cpuRequest', spec.cpuRequest, (v) => positiveQuantityProblem(v, '"100m"'));
     this.optional('memory', spec.memory, (v) => positiveQuantityProblem(v, '"256Mi"'));
     this.stringMap('labels', spec.labels, true);
+    this.stringMap('nodeSelector', spec.nodeSelector, true);
+    this.checkTolerations('tolerations', spec.tolerations);
     if (spec.apiServerPeers === undefined) {
       problems.missing('apiServerPeers', 'is required: where the API server\'s service proxy connects from (usually the addresses `kubectl get endpoints kubernetes -n default` lists, as { cidr: "<ip>/32" }); `sparkplane stage` uploads through it, and the NetworkPolicy admits nobody else but driver pods');
     } else this.peers('apiServerPeers', spec.apiServerPeers, true);
