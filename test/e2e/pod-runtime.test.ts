@@ -1,7 +1,8 @@
 // The process kubelet computes what a kubelet computes: these pin its $(VAR) expansion to
 // Kubernetes' own (the cases of k8s.io/kubernetes v1.36.3
 // third_party/forked/golang/expansion/expand_test.go), its environment to the kubelet's order and
-// sources, its capabilities to what a container adds, and check that the isolation script is valid bash.
+// sources, its capabilities to what a container adds, its node-affinity matching to Kubernetes' rules,
+// and check that the isolation script is valid bash.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -9,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import type { KubeObj } from '../integration/support/kube';
 import { KubeApi, suiteKubeApi } from './support/kube-api';
-import { containerEnv, expandKubeVars, grantedCapabilities, hostsFile, podField, podStartScript, rootfsStartScript, type KeyReader } from './support/pod-runtime';
+import { containerEnv, expandKubeVars, grantedCapabilities, hostsFile, matchesNodeSelectorTerms, podField, podStartScript, rootfsStartScript, type KeyReader } from './support/pod-runtime';
 import { ProcessKubelet } from './support/process-kubelet';
 import { waitUntil } from './support/run';
 import { buildTestRootfs, TEST_ROOTFS_OS_NAME } from './support/test-rootfs';
@@ -212,6 +213,26 @@ describe('capabilities', () => {
   });
 });
 
+describe('a PersistentVolume\'s node affinity', () => {
+  const labels = { 'kubernetes.io/hostname': 'node-a', zone: 'z1', disks: '4' };
+  const matches = (...terms: Parameters<typeof matchesNodeSelectorTerms>[0]) => matchesNodeSelectorTerms(terms, labels, 'node-a');
+
+  it('admits the node when any one term matches, every requirement of that term holding', () => {
+    expect(matches({ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-b'] }] }, { matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1', 'z2'] }] })).toBe(true);
+    expect(matches({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['z1'] }, { key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['node-a'] }] })).toBe(false);
+    expect(matches({ matchExpressions: [{ key: 'ssd', operator: 'DoesNotExist' }, { key: 'zone', operator: 'Exists' }, { key: 'disks', operator: 'Gt', values: ['3'] }, { key: 'disks', operator: 'Lt', values: ['5'] }] })).toBe(true);
+    expect(matches({ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['node-a'] }] })).toBe(true);
+    expect(matches({ matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['node-a'] }] })).toBe(false);
+  });
+
+  it('an empty term, or one with an invalid requirement, matches nothing', () => {
+    expect(matches({})).toBe(false);
+    expect(matches({ matchExpressions: [{ key: 'zone', operator: 'In', values: [] }] })).toBe(false);
+    expect(matches({ matchExpressions: [{ key: 'disks', operator: 'Gt', values: ['many'] }] })).toBe(false);
+    expect(matches({ matchFields: [{ key: 'metadata.uid', operator: 'In', values: ['x'] }] })).toBe(false);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------------
 // Pods of several containers on the process kubelet: init containers, native sidecars, rootfs images.
 // These run real processes: a kubelet of their own (node `sparkplane-process-node-pods`, no API
@@ -255,11 +276,14 @@ describe('pods of several containers on the process kubelet', () => {
   afterAll(async () => {
     await kubelet?.stop();
     if (namespace) await api.delete(`/api/v1/namespaces/${namespace}`).catch(() => undefined);
+    // Released once the namespace's claims are gone (then their pv-protection finalizer goes).
+    for (const name of persistentVolumes) await api.delete(`/api/v1/persistentvolumes/${name}`).catch(() => undefined);
     api?.close();
     if (imageDir) fs.rmSync(imageDir, { recursive: true, force: true });
   });
 
   const NODE = 'sparkplane-process-node-pods';
+  const persistentVolumes: string[] = [];
   const shared = { name: 'shared', emptyDir: {} };
   const mountShared = [{ name: 'shared', mountPath: '/shared' }];
 
@@ -591,6 +615,195 @@ describe('pods of several containers on the process kubelet', () => {
     });
     await api.delete(`/api/v1/namespaces/${namespace}/pods/socket`);
     await waitUntil(async () => !(await api.getIfExists(`/api/v1/namespaces/${namespace}/pods/socket`)), 30_000, 'socket gone');
+  });
+
+  // PersistentVolumeClaims: bound by the cluster's own PV controller (kube-controller-manager), mounted
+  // by the kubelet from the PersistentVolume's hostPath or local path under its host root.
+
+  /**
+   * A PersistentVolume of 1Gi, ReadWriteOnce, Retain (cluster-wide: named after the namespace, deleted
+   * after it), once the PV controller has seen it (it marks it Available): a claim that comes before
+   * would be matched only at the controller's next periodic sync.
+   */
+  async function createPersistentVolume(name: string, spec: Record<string, unknown>): Promise<string> {
+    const fullName = `${namespace}-${name}`;
+    await api.create('/api/v1/persistentvolumes', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolume',
+      metadata: { name: fullName },
+      spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: '', ...spec },
+    });
+    persistentVolumes.push(fullName);
+    kubelet!.ownPersistentVolume(fullName);
+    await waitUntil(async () => (await api.get(`/api/v1/persistentvolumes/${fullName}`)).status?.phase === 'Available', 30_000, `PersistentVolume ${fullName} Available`);
+    return fullName;
+  }
+
+  async function createClaim(name: string, storageClassName = ''): Promise<void> {
+    await api.create(`/api/v1/namespaces/${namespace}/persistentvolumeclaims`, {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name },
+      spec: { accessModes: ['ReadWriteOnce'], storageClassName, resources: { requests: { storage: '1Gi' } } },
+    });
+  }
+
+  const claimPath = (name: string) => `/api/v1/namespaces/${namespace}/persistentvolumeclaims/${name}`;
+  const waitBound = (claim: string) =>
+    waitUntil(async () => {
+      const current = await api.get(claimPath(claim));
+      return current.status?.phase === 'Bound' ? current : undefined;
+    }, 30_000, `claim ${claim} Bound`);
+  /** The pod's first container's waiting state, once it has a message other than `previous`. */
+  const waitingOf = (name: string, previous?: string) =>
+    waitUntil(async () => {
+      const current = await getPod(name);
+      const waiting = current.status?.containerStatuses?.[0]?.state?.waiting;
+      return waiting?.message && waiting.message !== previous ? waiting : undefined;
+    }, 30_000, `pod ${name} waiting${previous ? ` for something other than: ${previous}` : ''}`);
+  const deletePod = async (name: string) => {
+    await api.delete(`/api/v1/namespaces/${namespace}/pods/${name}`);
+    await waitUntil(async () => !(await api.getIfExists(`/api/v1/namespaces/${namespace}/pods/${name}`)), 30_000, `pod ${name} gone`);
+  };
+  /** The pods of these tests run as a non-root user of their own, as the sparkplane image does. */
+  const NONROOT = { runAsUser: 65532, runAsGroup: 65532, fsGroup: 65532, runAsNonRoot: true };
+
+  it('a claim bound by the PV controller to a hostPath PersistentVolume: a pod created first waits for it, then writes as uid 65532; the next pod on the claim reads it; the files stay on the node', async () => {
+    const DATA = '/srv/sparkplane/claims/data';
+    // As an admin prepares a hostPath PV for a non-root workload: the folder made and owned by that user (the kubelet changes no ownership on hostPath).
+    const folder = kubelet!.hostPathDir(DATA);
+    fs.mkdirSync(folder, { recursive: true });
+    fs.chownSync(folder, 65532, 65532);
+    fs.chmodSync(folder, 0o750);
+    const usingClaim = (readOnly: boolean, script: string) => ({
+      securityContext: NONROOT,
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data', readOnly } }],
+      containers: [{ name: 'main', image: IMAGE, command: ['bash', '-c', script], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+    });
+
+    // The pod before its claim: it waits, in the kubelet's words.
+    await createPod('claim-writer', usingClaim(false, 'echo "written by uid $(id -u)" > /data/result && ls /data'));
+    const notFound = await waitingOf('claim-writer');
+    expect(notFound).toEqual({
+      reason: 'ContainerCreating',
+      message: `error processing PVC ${namespace}/data: failed to fetch PVC from API server: persistentvolumeclaims "data" not found`,
+    });
+    // The claim, with no volume to bind yet: Pending, and the pod waits for it to be bound.
+    await createClaim('data');
+    expect(await waitingOf('claim-writer', notFound.message)).toEqual({ reason: 'ContainerCreating', message: `error processing PVC ${namespace}/data: PVC is not bound` });
+    expect((await api.get(claimPath('data'))).status.phase).toBe('Pending');
+    expect((await getPod('claim-writer')).status.phase).toBe('Pending');
+
+    // The PersistentVolume. The PV controller binds a claim when it syncs it: at once when the claim
+    // changes, else every 15 s (--pvclaimbinder-sync-period); a new PV alone does not make it look.
+    const pv = await createPersistentVolume('data', { hostPath: { path: DATA, type: 'DirectoryOrCreate' } });
+    await api.patch(claimPath('data'), { metadata: { labels: { 'sparkplane.dev/test': 'bind-now' } } });
+    const claim = await waitBound('data');
+    expect(claim.spec.volumeName).toBe(pv);
+    expect(claim.metadata.annotations).toMatchObject({ 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' });
+    expect((await api.get(`/api/v1/persistentvolumes/${pv}`)).spec.claimRef).toMatchObject({ namespace, name: 'data', uid: claim.metadata.uid });
+
+    const writer = await waitPhase('claim-writer', ['Succeeded', 'Failed']);
+    expect(writer.status.phase).toBe('Succeeded');
+    expect(await logs('claim-writer', 'main')).toBe('result\n');
+    await deletePod('claim-writer');
+
+    // The next pod on the claim (read-only: `persistentVolumeClaim.readOnly`) sees the file and cannot write, though it owns the folder.
+    await createPod('claim-reader', usingClaim(true, 'cat /data/result; touch /data/more 2>&1; echo "touch: $?"'));
+    const reader = await waitPhase('claim-reader', ['Succeeded', 'Failed']);
+    expect(reader.status.phase).toBe('Succeeded');
+    expect(await logs('claim-reader', 'main')).toBe("written by uid 65532\ntouch: cannot touch '/data/more': Read-only file system\ntouch: 1\n");
+    await deletePod('claim-reader');
+
+    // On the node, after both pods: the file, the writer's; the folder as the admin made it (no fsGroup, no setgid).
+    const result = fs.statSync(path.join(folder, 'result'));
+    expect({ uid: result.uid, gid: result.gid, text: fs.readFileSync(path.join(folder, 'result'), 'utf8') }).toEqual({ uid: 65532, gid: 65532, text: 'written by uid 65532\n' });
+    const after = fs.statSync(folder);
+    expect({ uid: after.uid, gid: after.gid, mode: after.mode & 0o7777 }).toEqual({ uid: 65532, gid: 65532, mode: 0o750 });
+    expect(fs.readdirSync(folder)).toEqual(['result']);
+  });
+
+  it('a local PersistentVolume gets the pod\'s fsGroup, as the kubelet manages its ownership: a root-owned folder becomes the non-root pod\'s to write', async () => {
+    const DISK = '/mnt/disks/ssd1';
+    // As an admin prepares a local PV: root's folder, with what is already on the disk.
+    const folder = kubelet!.hostPathDir(DISK);
+    fs.mkdirSync(folder, { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(folder, 'earlier'), 'on the disk before\n', { mode: 0o644 });
+    // The volume first, then the claim: the controller matches them (storage class, size, access mode) as the claim is created.
+    const pv = await createPersistentVolume('local', {
+      storageClassName: 'sparkplane-manual',
+      local: { path: DISK },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [NODE] }] }] } },
+    });
+    await createClaim('local', 'sparkplane-manual');
+    expect((await waitBound('local')).spec.volumeName).toBe(pv);
+
+    await createPod('local-writer', {
+      securityContext: { ...NONROOT, fsGroup: 2000 }, // a group of its own: only the fsGroup lets it write
+      volumes: [{ name: 'disk', persistentVolumeClaim: { claimName: 'local' } }],
+      containers: [{ name: 'main', image: IMAGE, command: ['bash', '-c', 'echo "written by uid $(id -u)" > /disk/result && cat /disk/earlier && echo appended >> /disk/earlier && echo done'], volumeMounts: [{ name: 'disk', mountPath: '/disk' }] }],
+    });
+    const pod = await waitPhase('local-writer', ['Succeeded', 'Failed']);
+    expect(await logs('local-writer', 'main')).toBe('on the disk before\ndone\n');
+    expect(pod.status.phase).toBe('Succeeded');
+    await deletePod('local-writer');
+
+    const owner = (file: string) => {
+      const stat = fs.statSync(path.join(folder, file));
+      return { uid: stat.uid, gid: stat.gid, mode: stat.mode & 0o7777 };
+    };
+    expect(owner('.')).toEqual({ uid: 0, gid: 2000, mode: 0o2775 }); // group rwx and setgid added
+    expect(owner('earlier')).toEqual({ uid: 0, gid: 2000, mode: 0o664 }); // group rw added, owner kept
+    expect(owner('result')).toEqual({ uid: 65532, gid: 2000, mode: 0o644 }); // the folder's group (setgid), not the pod's own
+  });
+
+  it('a PersistentVolume\'s pv.beta.kubernetes.io/gid joins every container\'s groups: a non-root pod writes into the admin\'s group-writable hostPath folder', async () => {
+    const SHARED = '/srv/sparkplane/claims/shared';
+    const folder = kubelet!.hostPathDir(SHARED);
+    fs.mkdirSync(folder, { recursive: true });
+    fs.chownSync(folder, 0, 3000);
+    fs.chmodSync(folder, 0o770);
+    const pv = await createPersistentVolume('shared', { hostPath: { path: SHARED, type: 'Directory' }, claimRef: { namespace, name: 'shared' } });
+    await api.patch(`/api/v1/persistentvolumes/${pv}`, { metadata: { annotations: { 'pv.beta.kubernetes.io/gid': '3000' } } });
+    await createClaim('shared');
+    await waitBound('shared');
+    await createPod('group-writer', {
+      securityContext: { runAsUser: 65532, runAsGroup: 65532, runAsNonRoot: true },
+      volumes: [{ name: 'shared', persistentVolumeClaim: { claimName: 'shared' } }],
+      containers: [{ name: 'main', image: IMAGE, command: ['bash', '-c', 'id -G; echo hello > /shared/note && echo written'], volumeMounts: [{ name: 'shared', mountPath: '/shared' }] }],
+    });
+    const pod = await waitPhase('group-writer', ['Succeeded', 'Failed']);
+    expect(await logs('group-writer', 'main')).toBe('65532 3000\nwritten\n');
+    expect(pod.status.phase).toBe('Succeeded');
+    expect(fs.statSync(path.join(folder, 'note')).gid).toBe(65532);
+    await deletePod('group-writer');
+  });
+
+  it('refuses a claim whose PersistentVolume it cannot mount here (nfs), and waits on a local one pinned to another node', async () => {
+    // Pre-bound (claimRef) by the admin; the controller completes the binding when the claim comes.
+    const nfs = await createPersistentVolume('remote', { nfs: { server: 'nfs.example.com', path: '/exports/data' }, claimRef: { namespace, name: 'remote' } });
+    const elsewhere = await createPersistentVolume('elsewhere', {
+      local: { path: '/mnt/disks/ssd1' },
+      nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['another-node'] }] }] } },
+      claimRef: { namespace, name: 'elsewhere' },
+    });
+    await createClaim('remote');
+    await createClaim('elsewhere');
+    expect((await waitBound('remote')).spec.volumeName).toBe(nfs);
+    expect((await waitBound('elsewhere')).spec.volumeName).toBe(elsewhere);
+    for (const claim of ['remote', 'elsewhere']) {
+      await createPod(`on-${claim}`, {
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claim } }],
+        containers: [{ name: 'main', image: IMAGE, command: ['true'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+      });
+    }
+    expect(await waitingOf('on-remote')).toEqual({
+      reason: 'CreateContainerConfigError',
+      message: `volume data: PersistentVolume "${nfs}" (claim remote) is backed by nfs, which the process kubelet cannot mount (hostPath and local PersistentVolumes it can)`,
+    });
+    expect(await waitingOf('on-elsewhere')).toEqual({ reason: 'ContainerCreating', message: `MountVolume.NodeAffinity check failed for volume "${elsewhere}" : no matching NodeSelectorTerms` });
+    await deletePod('on-remote');
+    await deletePod('on-elsewhere');
   });
 });
 

@@ -1,6 +1,6 @@
 // What a kubelet computes for a pod before it starts a container, as pure functions: $(VAR)
-// expansion, downward-API fields, environment, /etc/hosts, the capabilities a container is granted,
-// and the bash script that isolates the process (mount namespace, bind mounts, user, capabilities)
+// expansion, downward-API fields, environment, /etc/hosts, whether a PersistentVolume's node affinity
+// admits the node, the capabilities a container is granted, and the bash script that isolates the process (mount namespace, bind mounts, user, capabilities)
 // before it execs the container's command.
 import type { KubeObj } from '../../integration/support/kube';
 
@@ -149,6 +149,45 @@ export function selects(service: KubeObj, pod: KubeObj): boolean {
   if (!selector || Object.keys(selector).length === 0) return false;
   if ((service.metadata.namespace ?? 'default') !== (pod.metadata.namespace ?? 'default')) return false;
   return Object.entries(selector).every(([k, v]) => pod.metadata.labels?.[k] === v);
+}
+
+/** One term of a node selector (a PersistentVolume's `nodeAffinity.required.nodeSelectorTerms[i]`). */
+export interface NodeSelectorTerm {
+  readonly matchExpressions?: ReadonlyArray<{ key: string; operator: string; values?: readonly string[] }>;
+  readonly matchFields?: ReadonlyArray<{ key: string; operator: string; values?: readonly string[] }>;
+}
+
+/**
+ * Whether a node with these labels and this name matches the terms, as Kubernetes matches them
+ * (k8s.io/component-helpers nodeaffinity): any one term; within a term every expression (In, NotIn,
+ * Exists, DoesNotExist, Gt, Lt on labels) and field (`metadata.name`, In or NotIn); an empty term, or
+ * one with an invalid requirement, matches nothing.
+ */
+export function matchesNodeSelectorTerms(terms: readonly NodeSelectorTerm[], labels: Readonly<Record<string, string>>, nodeName: string): boolean {
+  const integer = (text: string | undefined) => (text !== undefined && /^-?\d+$/.test(text) ? Number(text) : undefined);
+  const requirementHolds = (value: string | undefined, operator: string, values: readonly string[]): boolean | undefined => {
+    switch (operator) {
+      case 'In': return values.length > 0 ? value !== undefined && values.includes(value) : undefined;
+      case 'NotIn': return values.length > 0 ? value === undefined || !values.includes(value) : undefined;
+      case 'Exists': return values.length === 0 ? value !== undefined : undefined;
+      case 'DoesNotExist': return values.length === 0 ? value === undefined : undefined;
+      case 'Gt':
+      case 'Lt': {
+        const bound = values.length === 1 ? integer(values[0]) : undefined;
+        if (bound === undefined) return undefined;
+        const actual = integer(value);
+        return actual !== undefined && (operator === 'Gt' ? actual > bound : actual < bound);
+      }
+      default: return undefined;
+    }
+  };
+  return terms.some((term) => {
+    const expressions = term.matchExpressions ?? [];
+    const fields = term.matchFields ?? [];
+    if (expressions.length === 0 && fields.length === 0) return false;
+    return expressions.every((e) => requirementHolds(labels[e.key], e.operator, e.values ?? []) === true)
+      && fields.every((f) => f.key === 'metadata.name' && ['In', 'NotIn'].includes(f.operator) && requirementHolds(nodeName, f.operator, f.values ?? []) === true);
+  });
 }
 
 /**

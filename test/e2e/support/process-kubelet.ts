@@ -23,6 +23,11 @@
 // and nothing is written to this machine's own /var. Their type is checked as the kubelet's hostPath
 // plugin checks it: a `Directory` not there yet keeps the pod waiting, retried, as every volume of a
 // pod is set up before its first container (init containers included).
+// persistentVolumeClaim volumes are resolved as the kubelet's volume manager resolves them (the claim
+// must be Bound, by the cluster's PV controller, to a PersistentVolume bound back to it); a PV backed
+// by `hostPath` or `local` (the only kinds that mean something on one machine) is then a folder under
+// the same host root, so a claim's files outlive its pods. fsGroup ownership as the kubelet's plugins
+// apply it: none for hostPath, recursive for a `local` PV mounted read-write by no other pod.
 //
 // Containers run as Kubernetes runs them (v1.36): init containers one after the other, each to
 // exit 0 before the next starts (one that fails fails the pod under restartPolicy Never, and is
@@ -64,7 +69,7 @@ import * as tls from 'tls';
 import type { KubeObj } from '../../integration/support/kube';
 import { KubeApi, KubeApiError } from './kube-api';
 import {
-  containerEnv, expandKubeVars, grantedCapabilities, hostsFile, parseQuantity, podField, podStartScript, POD_IP, rootfsStartScript, type KeyReader, type PodMount,
+  containerEnv, expandKubeVars, grantedCapabilities, hostsFile, matchesNodeSelectorTerms, parseQuantity, podField, podStartScript, POD_IP, rootfsStartScript, type KeyReader, type PodMount,
 } from './pod-runtime';
 import { REPO_ROOT, run } from './run';
 
@@ -132,8 +137,9 @@ export interface ProcessKubeletOptions {
   /** @default .cache/e2e/logs/<timestamp> */
   readonly logDir?: string;
   /**
-   * The folder that stands for the node's root file system in hostPath volumes: hostPath `/var/x` is
-   * `<hostPathRoot>/var/x`, shared by every pod of this kubelet and kept when they go.
+   * The folder that stands for the node's root file system in hostPath volumes (and the hostPath or
+   * local PersistentVolumes of claims): hostPath `/var/x` is `<hostPathRoot>/var/x`, shared by every
+   * pod of this kubelet and kept when they go.
    * @default .cache/e2e/hostpath/<pid>-<time>, removed by stop()
    */
   readonly hostPathRoot?: string;
@@ -254,6 +260,18 @@ interface PreparedPod {
   readonly etcDir: string;
   readonly hostname: string;
   readonly fsGroup?: number;
+  /** Groups the pod's volumes add to every container's (a PersistentVolume's `pv.beta.kubernetes.io/gid`), as the kubelet adds them. */
+  readonly volumeGroups: readonly number[];
+  /** The PersistentVolumes its claims are bound to, by name (a local PV's ownership is set by its first pod only). */
+  readonly persistentVolumes: readonly string[];
+}
+
+/** A persistentVolumeClaim volume, set up: what is mounted for it and what it adds to the pod. */
+interface ClaimVolume {
+  readonly source: string;
+  readonly readOnly: boolean;
+  readonly persistentVolume: string;
+  readonly supplementalGroup?: number;
 }
 
 interface PodRuntime {
@@ -341,6 +359,8 @@ export class ProcessKubelet {
   }
 
   readonly nodeName: string;
+  /** The labels the node registers with (what a PersistentVolume's nodeAffinity is checked against). */
+  readonly nodeLabels: Readonly<Record<string, string>>;
   readonly logDir: string;
   /** What hostPath volumes see as the node's `/` (see ProcessKubeletOptions.hostPathRoot). */
   readonly hostPathRoot: string;
@@ -363,6 +383,7 @@ export class ProcessKubelet {
   private constructor(private readonly options: ProcessKubeletOptions) {
     this.api = options.api;
     this.nodeName = options.nodeName ?? PROCESS_NODE_NAME;
+    this.nodeLabels = { 'kubernetes.io/hostname': this.nodeName, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', [PROCESS_NODE_LABEL]: 'true' };
     this.logDir = options.logDir ?? path.join(E2E_CACHE, 'logs', new Date().toISOString().replace(/[:.]/g, '-'));
     const run = `${process.pid}-${Date.now()}`;
     this.runDir = path.join(E2E_CACHE, 'pods', run);
@@ -526,12 +547,7 @@ export class ProcessKubelet {
       kind: 'Node',
       metadata: {
         name: this.nodeName,
-        labels: {
-          'kubernetes.io/hostname': this.nodeName,
-          'kubernetes.io/os': 'linux',
-          'kubernetes.io/arch': 'amd64',
-          [PROCESS_NODE_LABEL]: 'true',
-        },
+        labels: this.nodeLabels,
       },
       spec: {},
     });
@@ -821,9 +837,18 @@ export class ProcessKubelet {
       const fsGroup: number | undefined = spec.securityContext?.fsGroup;
       const read = this.keyReader(rt.record.namespace);
       const volumeSources = new Map<string, { source: string; readOnly: boolean }>();
+      const volumeGroups: number[] = [];
+      const persistentVolumes: string[] = [];
       for (const volume of spec.volumes ?? []) {
         if (volume.hostPath) {
           volumeSources.set(volume.name, { source: this.setUpHostPath(volume), readOnly: false }); // not the pod's: no fsGroup
+          continue;
+        }
+        if (volume.persistentVolumeClaim) {
+          const claim = await this.setUpClaim(rt, volume);
+          volumeSources.set(volume.name, { source: claim.source, readOnly: claim.readOnly });
+          persistentVolumes.push(claim.persistentVolume);
+          if (claim.supplementalGroup !== undefined) volumeGroups.push(claim.supplementalGroup);
           continue;
         }
         const dir = path.join(rt.podDir, 'volumes', volume.name);
@@ -846,7 +871,7 @@ export class ProcessKubelet {
       fs.writeFileSync(path.join(etcDir, 'passwd'), passwd + (passwd.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:${IMAGE_USER}::/home/spark:/bin/false\n`), { mode: 0o644 });
       fs.writeFileSync(path.join(etcDir, 'group'), group + (group.split('\n').some((l) => l.split(':')[2] === String(IMAGE_USER)) ? '' : `spark:x:${IMAGE_USER}:\n`), { mode: 0o644 });
       if (rt.shutdown || rt.gone || this.stopping) return;
-      rt.prepared = { volumeSources, etcDir, hostname, fsGroup };
+      rt.prepared = { volumeSources, etcDir, hostname, fsGroup, volumeGroups, persistentVolumes };
       rt.waiting = undefined;
       rt.retryAt = undefined;
     } catch (error) {
@@ -1272,7 +1297,11 @@ export class ProcessKubelet {
       }
       mounts.push({ target: mount.mountPath, source, readOnly: volume.readOnly || mount.readOnly === true, kind: fs.statSync(source).isDirectory() ? 'dir' : 'file' });
     }
-    const supplementary = [...(spec.securityContext?.fsGroup !== undefined ? [spec.securityContext.fsGroup] : []), ...(spec.securityContext?.supplementalGroups ?? [])];
+    const supplementary = [
+      ...(spec.securityContext?.fsGroup !== undefined ? [spec.securityContext.fsGroup] : []),
+      ...(spec.securityContext?.supplementalGroups ?? []),
+      ...prepared.volumeGroups,
+    ];
     const scratchDir = path.join(c.dir, 'scratch');
     const etc = (file: string) => path.join(prepared.etcDir, file);
 
@@ -1422,6 +1451,84 @@ export class ProcessKubelet {
     }
   }
 
+  /**
+   * A persistentVolumeClaim volume, as the kubelet's volume manager resolves it (and with its words
+   * while it waits): the claim, in the pod's namespace, must be Bound and name its volume; that
+   * PersistentVolume must be bound back to it (claimRef.uid). A hostPath PV is then set up as a
+   * hostPath volume (its type checked, DirectoryOrCreate made; no fsGroup), a `local` PV is its
+   * path, which must exist, under hostPathRoot, its ownership given to the pod's fsGroup as the
+   * kubelet's local plugin does. Other PV sources cannot be mounted on this machine: refused.
+   */
+  private async setUpClaim(rt: PodRuntime, volume: any): Promise<ClaimVolume> {
+    const { namespace } = rt.record;
+    const { claimName, readOnly = false } = volume.persistentVolumeClaim;
+    const notYet = (why: string) => new PodStartError('ContainerCreating', `error processing PVC ${namespace}/${claimName}: ${why}`);
+    const fetched = async (apiPath: string) => {
+      const { status, body } = await this.api.raw('GET', apiPath);
+      return status >= 200 && status < 300 ? { object: body } : { error: body?.message ?? `HTTP ${status}` };
+    };
+    const claimAnswer = await fetched(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${encodeURIComponent(claimName)}`);
+    if (!claimAnswer.object) throw notYet(`failed to fetch PVC from API server: ${claimAnswer.error}`);
+    const claim = claimAnswer.object;
+    // A claim being deleted that its pvc-protection finalizer no longer holds is not used (one still held is: its pods keep it).
+    if (claim.metadata.deletionTimestamp && !(claim.metadata.finalizers ?? []).includes('kubernetes.io/pvc-protection')) throw notYet('PVC is being deleted');
+    if (claim.status?.phase !== 'Bound') throw notYet('PVC is not bound');
+    const name: string | undefined = claim.spec.volumeName;
+    if (!name) throw notYet('PVC has empty pvc.Spec.VolumeName');
+    const volumeAnswer = await fetched(`/api/v1/persistentvolumes/${encodeURIComponent(name)}`);
+    if (!volumeAnswer.object) throw notYet(`failed to fetch PV ${name} from API server: ${volumeAnswer.error}`);
+    const pv = volumeAnswer.object;
+    if (!pv.spec.claimRef) throw notYet(`found PV object ${name} but it has a nil pv.Spec.ClaimRef indicating it is not yet bound to the claim`);
+    if (pv.spec.claimRef.uid !== claim.metadata.uid) {
+      throw notYet(`found PV object ${name} but its pv.Spec.ClaimRef.UID ${pv.spec.claimRef.uid} does not point to claim.UID ${claim.metadata.uid}`);
+    }
+    if ((pv.spec.volumeMode ?? 'Filesystem') !== 'Filesystem') {
+      throw new PodStartError('CreateContainerConfigError', `volume ${volume.name}: PersistentVolume "${name}" has volumeMode ${pv.spec.volumeMode}; the process kubelet mounts only Filesystem volumes (no volumeDevices)`);
+    }
+    // As the kubelet's mount operation: a PV pinned to other nodes is not mounted here (the scheduler would not have put the pod here).
+    if (pv.spec.nodeAffinity?.required && !matchesNodeSelectorTerms(pv.spec.nodeAffinity.required.nodeSelectorTerms ?? [], this.nodeLabels, this.nodeName)) {
+      throw new PodStartError('ContainerCreating', `MountVolume.NodeAffinity check failed for volume "${name}" : no matching NodeSelectorTerms`);
+    }
+    // pv.beta.kubernetes.io/gid: a group the kubelet adds to the pod's containers (how an admin lets a pod write to a PV it does not own).
+    const gidAnnotation = pv.metadata.annotations?.['pv.beta.kubernetes.io/gid'];
+    const supplementalGroup = gidAnnotation !== undefined && /^\d+$/.test(gidAnnotation) ? Number(gidAnnotation) : undefined;
+    if (pv.spec.hostPath) {
+      // The hostPath plugin, as for a pod's own hostPath volume: no fsGroup ownership (the folder's owner decides who writes).
+      return { source: this.setUpHostPath({ name, hostPath: pv.spec.hostPath }), readOnly, persistentVolume: name, supplementalGroup };
+    }
+    if (pv.spec.local) {
+      const nodePath: string = pv.spec.local.path;
+      const source = this.hostPathDir(nodePath);
+      this.checkInsideHostPathRoot(source, nodePath);
+      // The local plugin makes nothing: the admin (or a provisioner) has made the path.
+      if (!fs.existsSync(source)) throw new PodStartError('ContainerCreating', `MountVolume.NewMounter initialization failed for volume "${name}" : path "${nodePath}" does not exist`);
+      this.applyLocalVolumeOwnership(rt, name, source, readOnly);
+      return { source, readOnly, persistentVolume: name, supplementalGroup };
+    }
+    const kind = Object.keys(pv.spec).find((key) => !PERSISTENT_VOLUME_SPEC_FIELDS.has(key)) ?? 'no source';
+    throw new PodStartError(
+      'CreateContainerConfigError',
+      `volume ${volume.name}: PersistentVolume "${name}" (claim ${claimName}) is backed by ${kind}, which the process kubelet cannot mount (hostPath and local PersistentVolumes it can)`,
+    );
+  }
+
+  /**
+   * The local plugin's ownership management: with an fsGroup, a read-write mount that no other pod
+   * of the node has mounted gets the group recursively (fsGroupChangePolicy honoured); a later pod
+   * with another fsGroup finds the volume as it is (the kubelet warns: "may not be shareable").
+   */
+  private applyLocalVolumeOwnership(rt: PodRuntime, persistentVolume: string, source: string, readOnly: boolean): void {
+    const fsGroup: number | undefined = rt.pod.spec.securityContext?.fsGroup;
+    if (fsGroup === undefined || readOnly) return;
+    const mountedElsewhere = [...this.pods.values()].some((other) => other !== rt && !other.finalized && other.prepared?.persistentVolumes.includes(persistentVolume));
+    if (mountedElsewhere) {
+      const gid = fs.statSync(source).gid;
+      if (gid !== fsGroup) this.log(`${rt.record.namespace}/${rt.record.name}: the requested fsGroup is ${fsGroup}, but the volume ${persistentVolume} has GID ${gid}. The volume may not be shareable.`);
+      return;
+    }
+    setVolumeOwnership(source, fsGroup, false, rt.pod.spec.securityContext?.fsGroupChangePolicy);
+  }
+
   /** Writes one volume's content into `dir`; returns whether the kubelet mounts it read-only. */
   private async materializeVolume(pod: KubeObj, volume: any, dir: string, read: KeyReader): Promise<boolean> {
     const writeKeys = (data: Record<string, string>, items: Array<{ key: string; path: string; mode?: number }> | undefined, defaultMode: number | undefined, sub = '') => {
@@ -1476,7 +1583,7 @@ export class ProcessKubelet {
     }
     throw new PodStartError(
       'CreateContainerConfigError',
-      `volume ${volume.name}: ${Object.keys(volume).filter((k) => k !== 'name').join(',')} volumes are not supported by the process kubelet (emptyDir, configMap, secret, downwardAPI, projected, hostPath are)`,
+      `volume ${volume.name}: ${Object.keys(volume).filter((k) => k !== 'name').join(',')} volumes are not supported by the process kubelet (emptyDir, configMap, secret, downwardAPI, projected, hostPath, persistentVolumeClaim are)`,
     );
   }
 
@@ -1583,6 +1690,15 @@ export class ProcessKubelet {
     fs.appendFileSync(this.namespacesFile, `${namespace}\n`);
   }
 
+  /** A PersistentVolume the test made (cluster-wide, so no namespace takes it away): should the test process die, the watchdog deletes it. */
+  ownPersistentVolume(name: string): void {
+    fs.appendFileSync(this.persistentVolumesFile, `${name}\n`);
+  }
+
+  private get persistentVolumesFile(): string {
+    return path.join(this.runDir, 'persistentvolumes');
+  }
+
   /** SIGKILL every container process group still alive. */
   private killAllSync(): void {
     for (const pid of this.livePids()) signalGroup(pid, 'SIGKILL');
@@ -1592,7 +1708,8 @@ export class ProcessKubelet {
   /**
    * A small detached process that outlives this one only to clean up after it: when this process
    * is gone without stop() (killed, interrupted, crashed), it force-deletes the pods bound to the
-   * node, the node and its Lease, and the namespaces given to ownNamespace(). (The pod processes themselves die with this process: PDEATHSIG.)
+   * node, the node and its Lease, the namespaces given to ownNamespace() and the PersistentVolumes given
+   * to ownPersistentVolume(). (The pod processes themselves die with this process: PDEATHSIG.)
    * Exit handlers cannot do it: Jest gives each test file its own `process` object, whose 'exit'
    * and signal listeners never fire.
    */
@@ -1606,6 +1723,7 @@ export class ProcessKubelet {
         WATCH_SERVER: server.toString(),
         WATCH_NODE: this.nodeName,
         WATCH_NAMESPACES_FILE: this.namespacesFile,
+        WATCH_PERSISTENT_VOLUMES_FILE: this.persistentVolumesFile,
         WATCH_LOG: path.join(this.logDir, 'watchdog.log'),
         WATCH_CA: ca?.toString('base64') ?? '',
         WATCH_CERT: cert?.toString('base64') ?? '',
@@ -1665,6 +1783,9 @@ async function cleanup() {
   let namespaces = [];
   try { namespaces = require('fs').readFileSync(env.WATCH_NAMESPACES_FILE, 'utf8').split('\\n').filter(Boolean); } catch {}
   for (const namespace of namespaces) await call('DELETE', '/api/v1/namespaces/' + namespace);
+  let volumes = [];
+  try { volumes = require('fs').readFileSync(env.WATCH_PERSISTENT_VOLUMES_FILE, 'utf8').split('\\n').filter(Boolean); } catch {}
+  for (const volume of volumes) await call('DELETE', '/api/v1/persistentvolumes/' + volume);
   try { require('fs').rmSync(require('path').dirname(env.WATCH_NAMESPACES_FILE), { recursive: true, force: true }); } catch {}
   process.exit(0);
 }
@@ -1686,6 +1807,35 @@ function expandVars(value: string, env: Record<string, string>): string {
 function downward(pod: KubeObj, item: any): string {
   if (item.fieldRef) return podField(pod, item.fieldRef.fieldPath);
   throw new PodStartError('CreateContainerConfigError', `downwardAPI item ${item.path}: only fieldRef is supported`);
+}
+
+/** The fields of a PersistentVolume's spec that are not its source (what is left names the kind of storage). */
+const PERSISTENT_VOLUME_SPEC_FIELDS = new Set([
+  'accessModes', 'capacity', 'claimRef', 'mountOptions', 'nodeAffinity', 'persistentVolumeReclaimPolicy', 'storageClassName', 'volumeAttributesClassName', 'volumeMode',
+]);
+
+/**
+ * What the kubelet does to a volume that supports ownership management for a pod with an fsGroup
+ * (k8s.io/kubernetes pkg/volume/volume_linux.go): every file and folder gets the group fsGroup (its
+ * owner kept) and group read-write (read only on a read-only volume); folders also group execute and
+ * setgid, so that what the pod makes joins the group. Symbolic links only change group. With
+ * fsGroupChangePolicy OnRootMismatch, nothing at all when the volume's root already has all that.
+ */
+function setVolumeOwnership(dir: string, fsGroup: number, readOnly: boolean, changePolicy: string | undefined): void {
+  const mask = readOnly ? 0o440 : 0o660;
+  if (changePolicy === 'OnRootMismatch') {
+    const root = fs.statSync(dir);
+    const wanted = mask | 0o110;
+    if (root.isDirectory() && root.gid === fsGroup && (root.mode & wanted) === wanted && (root.mode & 0o2000) !== 0) return;
+  }
+  const change = (file: string) => {
+    const stat = fs.lstatSync(file);
+    if (stat.isDirectory()) for (const name of fs.readdirSync(file)) change(path.join(file, name));
+    fs.lchownSync(file, stat.uid, fsGroup);
+    if (stat.isSymbolicLink()) return;
+    fs.chmodSync(file, (stat.mode & 0o7777) | mask | (stat.isDirectory() ? 0o2110 : 0));
+  };
+  change(dir);
 }
 
 function writeVolumeFile(file: string, content: string, mode: number): void {
