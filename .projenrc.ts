@@ -148,6 +148,9 @@ const docgenCheck = project.addTask('docgen:check', {
 project.compileTask.exec(
   `node -e "require('fs').cpSync('lib/core/spark/conf-keys', 'dist/core/spark/conf-keys', { recursive: true, filter: (f) => !f.endsWith('.md') })"`,
 );
+// `npx sparkplane stage`: the CLI as one bundled file (scripts/cli/bundle.ts says why).
+project.compileTask.exec('tsx scripts/cli/bundle.ts');
+project.addBins({ sparkplane: 'dist/cli/sparkplane.js' });
 project.postCompileTask.spawn(docgen);
 // Tests run from the sources through ts-jest, which only transpiles; this type-checks them, the
 // examples, the benchmarks and the scripts.

@@ -1,7 +1,8 @@
 // Requests to the Kubernetes API server with the user's kubeconfig credentials, over HTTP/1.1: its
 // HTTP/2 upload window (256 KiB per stream) would throttle a large upload on a long link
 // (docs/staging-server-research.md §5.3). Uploads stream a file with its Content-Length, so the API
-// server's proxy passes the body through unbuffered and the staging server can refuse it by size.
+// server's proxy passes the body through unbuffered and the staging server can refuse it by size;
+// an upload may hold its body back a moment so that such a refusal arrives before the body does.
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
@@ -41,6 +42,7 @@ export interface ApiAnswer {
 const MAX_BODY_BYTES = 256 * 1024;
 /** Without a byte in either direction for this long, a request is given up. */
 const IDLE_TIMEOUT_MS = 120_000;
+
 /** A request that got no answer (connection refused, reset, TLS failure, timeout). */
 export class NoAnswerError extends Error {
   constructor(readonly cause: Error) {

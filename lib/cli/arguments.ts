@@ -57,7 +57,7 @@ options:
   -q, --quiet              print nothing but errors (the JSON document still, with --json)
   -h, --help               print this help
 
-Your Kubernetes user needs, in the staging server's namespace: get, create and update on
+Your Kubernetes user needs, in the staging server's namespace: get and update on
 services/proxy with resourceNames ["<service>:${STAGING_PORT_NAME}"], and get on the Secret.
 
 exit status: 0 when every file is staged, 1 when one is not, 2 on a usage error (nothing uploaded).`;

@@ -24,12 +24,12 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+  return unit === 0 ? `${Math.round(bytes)} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
 }
 
-/** A rate, or undefined before any time has passed. */
+/** A rate, or undefined before anything is done. */
 export function formatRate(bytes: number, elapsedMs: number): string | undefined {
-  return elapsedMs > 0 ? `${formatBytes((bytes * 1000) / elapsedMs)}/s` : undefined;
+  return elapsedMs > 0 && bytes > 0 ? `${formatBytes((bytes * 1000) / elapsedMs)}/s` : undefined;
 }
 
 /** One moment of a task: what is done of what, since when. */
@@ -54,16 +54,18 @@ export function formatProgressLine(state: ProgressState): string {
 }
 
 /**
- * The terminal bar, at most `columns` wide: `uploading big.jar [#########.........]  48%  30.7/64.0 MiB  52.1 MiB/s`.
- * The name is shortened from the left when space is short; the numbers never are.
+ * The terminal bar, at most `columns` wide when they allow it: `uploading big.jar [#####.....]  48%  30.7 MiB of 64.0 MiB  52.1 MiB/s`.
+ * The bar takes 10 to 30 columns; the name is shortened from the left when space is short (to 8
+ * characters at least); the numbers never are.
  */
 export function formatProgressBar(state: ProgressState, columns: number): string {
-  const rate = formatRate(state.doneBytes, state.elapsedMs) ?? '';
+  const rate = formatRate(state.doneBytes, state.elapsedMs);
   const numbers = `${String(percent(state)).padStart(3)}%  ${formatBytes(state.doneBytes)} of ${formatBytes(state.totalBytes)}${rate ? `  ${rate}` : ''}`;
-  const available = Math.max(20, columns - 1);
-  const barWidth = Math.max(10, Math.min(30, available - numbers.length - state.action.length - 12));
-  const roomForName = Math.max(8, available - numbers.length - state.action.length - barWidth - 6);
-  const name = state.name.length <= roomForName ? state.name : `…${state.name.slice(state.name.length - roomForName + 1)}`;
+  // "<action> <name> [<bar>] <numbers>", within columns - 1 (writing the last column wraps some terminals).
+  const room = columns - 1 - (state.action.length + numbers.length + 5);
+  const barWidth = Math.min(30, Math.max(10, room - state.name.length));
+  const nameWidth = Math.max(8, room - barWidth);
+  const name = state.name.length <= nameWidth ? state.name : `…${state.name.slice(state.name.length - nameWidth + 1)}`;
   const filled = Math.round((percent(state) / 100) * barWidth);
   return `${state.action} ${name} [${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}] ${numbers}`;
 }

@@ -3,7 +3,7 @@
 // behind its proxy (a JSON {error, message}); the same HTTP status means different things for the two.
 import { STAGING_TOKEN_HEADER, UPLOAD_TOKEN_KEY } from '../core/staging/protocol';
 import { formatBytes } from './progress';
-import { serviceProxyResourceName, type StagingServiceRef } from './staging-endpoint';
+import { serviceProxyResourceName, uploaderRoleName, type StagingServiceRef } from './staging-endpoint';
 
 /**
  * A failure with its reach: "run" stops the whole run (every file would fail the same way: RBAC,
@@ -51,8 +51,17 @@ export function parseStagingServerError(body: string): { error: string; message:
 /** The RBAC a user needs to stage, as one phrase. */
 export function requiredPermissions(target: StageTarget): string {
   return (
-    `in namespace "${target.namespace}": get, create and update on services/proxy with resourceNames ["${serviceProxyResourceName(target.service)}"], ` +
+    `in namespace "${target.namespace}": get and update on services/proxy with resourceNames ["${serviceProxyResourceName(target.service)}"], ` +
     `and get on secrets with resourceNames ["${target.secret}"]`
+  );
+}
+
+/** What to ask for when RBAC refuses: the permissions, and the Role that grants them. */
+function missingPermissions(target: StageTarget): string {
+  return (
+    `To stage files you need, ${requiredPermissions(target)}. A StagingServer named "${target.service}" renders them as the Role ` +
+    `"${uploaderRoleName(target.service)}": ask to be listed in its uploaders, or for a RoleBinding to that Role ` +
+    `(kubectl -n ${target.namespace} create rolebinding <name> --role=${uploaderRoleName(target.service)} --user=<you>).`
   );
 }
 
@@ -65,7 +74,7 @@ export function explainSecretAnswer(target: StageTarget, answer: HttpAnswer): St
     case 401:
       return unauthenticated(detail);
     case 403:
-      return new StageError(`you may not read the staging server's upload token: ${detail}.\nTo stage files you need, ${requiredPermissions(target)}.`, 'run');
+      return new StageError(`you may not read the staging server's upload token: ${detail}.\n${missingPermissions(target)}`, 'run');
     case 404:
       return new StageError(
         `there is no ${secret} (${detail}): is the staging server deployed there? ` +
@@ -121,7 +130,7 @@ export function explainProxyAnswer(target: StageTarget, operation: 'check' | 'up
       const limit = /limit of (\d+) bytes/.exec(detail)?.[1];
       return new StageError(
         `${file.path} (${formatBytes(file.size)}) is larger than the staging server accepts` +
-          `${limit ? `: its limit is ${formatBytes(Number(limit))} (${limit} bytes)` : ` (${detail})`}. Raise the staging server's upload limit to stage it.`,
+          `${limit ? `: its limit is ${formatBytes(Number(limit))} (${limit} bytes)` : ` (${detail})`}. Raise the StagingServer's maxFileSize to stage it.`,
         'file',
       );
     }
@@ -142,7 +151,7 @@ function explainApiServerStatus(target: StageTarget, operation: 'check' | 'uploa
     case 403:
       return new StageError(
         `the API server forbids you to ${operation === 'check' ? 'query' : 'upload to'} the staging server through its service proxy: ${status.message}.\n` +
-          `To stage files you need, ${requiredPermissions(target)}.`,
+          missingPermissions(target),
         'run',
       );
     case 404:

@@ -25,17 +25,12 @@ export interface StageEnvironment {
   /** Sent as User-Agent: the staging server logs it with each upload. */
   readonly userAgent?: string;
   readonly now?: () => number;
-  /** Progress options, for tests. */
-  readonly progressLineIntervalMs?: number;
 }
 
 /** Stages `files` (already checked to be readable regular files); resolves to the exit code: 0 when all are staged. */
 export async function runStage(files: readonly LocalFile[], target: StageTarget, output: StageOutputOptions, env: StageEnvironment): Promise<number> {
   const now = env.now ?? Date.now;
-  const progress = new ProgressReporter(env.stderr, progressMode({ quiet: output.quiet, isTTY: env.stderr.isTTY === true }), {
-    now,
-    lineIntervalMs: env.progressLineIntervalMs,
-  });
+  const progress = new ProgressReporter(env.stderr, progressMode({ quiet: output.quiet, isTTY: env.stderr.isTTY === true }), { now });
   const results: StagedFile[] = [];
   let uploadMs = 0;
   // A failure that stops the run is printed once, at the end; one that fails a file, at once.
@@ -117,7 +112,7 @@ class FileStager {
     const check = await this.env.client.request('HEAD', path, this.headers());
     const checkMs = this.now() - checkStartedAt;
     if (check.status === 200) return { status: 'already-staged' };
-    // 404 is "not there" (or no such Service: the PUT's answer then says so, before any byte is sent).
+    // 404 is "not there", or "no such Service": the upload's answer then tells which.
     if (check.status !== 404) throw explainProxyAnswer(this.target, 'check', await this.diagnose(path, check), file);
 
     const task = file.size >= PROGRESS_THRESHOLD_BYTES ? this.progress.start('uploading', file.path, file.size) : undefined;

@@ -31,4 +31,12 @@ describe('the compiled package', () => {
   it('loads sparkplane/pulumi without cdk8s', () => {
     expect(node(`require('sparkplane/pulumi');${loadedFrameworks}`)).toBe(JSON.stringify({ pulumi: true, cdk8s: false }));
   });
+
+  it('has a `sparkplane` command that runs on its own: one bundled file, no dependency to install', () => {
+    const bin = require(path.join(root, 'package.json')).bin.sparkplane as string;
+    expect(bin).toBe('dist/cli/sparkplane.js');
+    // Run from outside the package: nothing in node_modules helps it.
+    const output = execFileSync(process.execPath, [path.join(root, bin), 'stage', '--help'], { cwd: '/', encoding: 'utf8', timeout: 60_000 });
+    expect(output).toMatch(/usage: sparkplane stage/);
+  });
 });

@@ -63,7 +63,7 @@ describe('StagingServer', () => {
     expect(one('Role', 'staging-server').rules).toEqual([{ apiGroups: [''], resources: ['secrets'], resourceNames: ['staging-server-tokens'], verbs: ['get', 'patch'] }]);
     expect(one('Role', 'staging-server-uploader').rules).toEqual([
       { apiGroups: [''], resources: ['secrets'], resourceNames: ['staging-server-tokens'], verbs: ['get'] },
-      { apiGroups: [''], resources: ['services/proxy'], resourceNames: ['staging-server:http'], verbs: ['get', 'create', 'update'] },
+      { apiGroups: [''], resources: ['services/proxy'], resourceNames: ['staging-server:http'], verbs: ['get', 'update'] },
     ]);
     const bound = renderStagingServer({ ...server, uploaders: [{ kind: 'ServiceAccount', name: 'ci' }, { kind: 'Group', name: 'data-eng' }] }) as any[];
     expect(bound.find((o) => o.kind === 'RoleBinding' && o.metadata.name === 'staging-server-uploader').subjects).toEqual([

@@ -11,13 +11,22 @@ export const STAGING_METRICS_PORT = 7081;
 export const STAGING_PORT_NAME = 'http';
 
 /**
+ * The Service as the API server's proxy path names it, `<service>:<port name>`. RBAC matches
+ * `services/proxy` resourceNames against exactly this text, so the CLI and the Role use one form.
+ */
+export function serviceProxyResourceName(service: string): string {
+  return `${service}:${STAGING_PORT_NAME}`;
+}
+
+/**
  * The header that carries a token. Not Authorization: the API server's service proxy strips that
  * header after authenticating the user, so it never reaches the staging server.
  */
 export const STAGING_TOKEN_HEADER = 'x-sparkplane-token';
 
-/** Keys of the tokens Secret: the upload token (PUT, HEAD, GET) and the read token (HEAD, GET). */
+/** Key of the upload token (PUT, HEAD, GET) in the tokens Secret. */
 export const UPLOAD_TOKEN_KEY = 'upload-token';
+/** Key of the read token (HEAD, GET) in the tokens Secret. */
 export const READ_TOKEN_KEY = 'read-token';
 
 /** A SHA-256 digest as 64 lower-case hex characters. */

@@ -6,7 +6,7 @@ import type { KubeObject } from '../kube-objects';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
 import { SPARKPLANE_IMAGE_UID } from '../allocator/allocator-sidecar';
 import {
-  READ_TOKEN_KEY, STAGING_DATA_PORT, STAGING_METRICS_PORT, STAGING_PORT_NAME, UPLOAD_TOKEN_KEY,
+  READ_TOKEN_KEY, serviceProxyResourceName, STAGING_DATA_PORT, STAGING_METRICS_PORT, STAGING_PORT_NAME, UPLOAD_TOKEN_KEY,
 } from './protocol';
 import type { StagingNetworkPeer, StagingServerRef, StagingServerSpec } from './spec';
 import { validateStagingServer } from './validate';
@@ -77,8 +77,9 @@ export function renderStagingServer(spec: StagingServerSpec): KubeObject[] {
       metadata: meta(names.uploader),
       rules: [
         { apiGroups: [''], resources: ['secrets'], resourceNames: [names.tokens], verbs: ['get'] },
-        // The proxy checks the Service's name exactly as the request spells it: `<name>:<port name>`.
-        { apiGroups: [''], resources: ['services/proxy'], resourceNames: [`${names.server}:${STAGING_PORT_NAME}`], verbs: ['get', 'create', 'update'] },
+        // HEAD and GET are `get`, PUT is `update` (`sparkplane stage` never POSTs), on the Service as
+        // the proxy path spells it.
+        { apiGroups: [''], resources: ['services/proxy'], resourceNames: [serviceProxyResourceName(names.server)], verbs: ['get', 'update'] },
       ],
     },
     ...(spec.uploaders?.length
