@@ -113,7 +113,7 @@ describe('SparkPi from a staged jar', () => {
     const driver = finalDriver(timeline);
     const fetchLog = node!.kubelet.logOf(namespace, driver.metadata.name, 'fetch-staged');
     expect(fetchLog).toContain(sha256Of(jar));
-    expect(driver.spec.containers[0].args.at(-1)).toBe(`file:///opt/sparkplane/staged/${path.basename(jar)}`);
+    expect(driver.spec.containers[0].args.slice(-2)).toEqual([`file:///opt/sparkplane/staged/${path.basename(jar)}`, '10']);
     expect(driverLog).toMatch(/Pi is roughly 3\.1/);
     expect(finalDriver(timeline).status.phase).toBe('Succeeded');
     expect(jobOutcome(timeline)).toBe('Complete');

@@ -854,7 +854,10 @@ export class ProcessKubelet {
         const dir = path.join(rt.podDir, 'volumes', volume.name);
         fs.mkdirSync(dir, { recursive: true });
         const readOnly = await this.materializeVolume(pod, volume, dir, read);
-        fs.chownSync(dir, 0, fsGroup ?? 0);
+        // emptyDir, configMap, secret, downwardAPI and projected all support ownership management:
+        // with an fsGroup their files get its group, readable (0440 files become root:fsGroup 0440).
+        if (fsGroup === undefined) fs.chownSync(dir, 0, 0);
+        else setVolumeOwnership(dir, fsGroup, readOnly, spec.securityContext?.fsGroupChangePolicy);
         volumeSources.set(volume.name, { source: dir, readOnly });
       }
       // Files of the pod: /etc/hosts and /etc/hostname, and for apache/spark images /etc/passwd and /etc/group that know its user.
