@@ -8,8 +8,9 @@ import {
 } from '../../lib/core';
 import {
   apply, applyAcrossNamespaces, createNamespaceAtLevel, createRestrictedNamespace, deleteNamespace, diffAcrossNamespaces, eventsFor, getObject,
-  kubectl, kubectlDocuments, kubectlJson, list, manifestStream, TEST_NAMESPACE_LABEL, waitFor, type KubectlResult, type KubeObj,
+  kubectl, kubectlDocuments, kubectlJson, list, TEST_NAMESPACE_LABEL, waitFor, type KubectlResult, type KubeObj,
 } from './support/kube';
+import { accessOf, type AccessCheck } from './support/access-review';
 import { executorPod, RenderedApplication } from './support/spark';
 
 /** The nodes the suite's DaemonSet is held to: process nodes of concurrent e2e runs must never get one. */
@@ -37,28 +38,6 @@ function createDryRun(object: KubeObj, namespace: string): KubectlResult {
 function refusal(result: KubectlResult): string {
   expect(result.status).not.toBe(0);
   return result.stderr.trim().replace(/^Error from server \(Forbidden\): error when creating "STDIN": /, '');
-}
-
-type AccessCheck = { verb: string; resource: string; namespace: string; expected: 'allowed' | 'denied' };
-
-/** Asks the API server, through SubjectAccessReviews, what a ServiceAccount may do; one line per check. */
-function accessOf(namespace: string, serviceAccount: string, checks: readonly AccessCheck[]): { actual: string[]; expected: string[] } {
-  const reviews = checks.map((check) => ({
-    apiVersion: 'authorization.k8s.io/v1',
-    kind: 'SubjectAccessReview',
-    spec: {
-      user: `system:serviceaccount:${namespace}:${serviceAccount}`,
-      groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-      resourceAttributes: { verb: check.verb, group: '', resource: check.resource, namespace: check.namespace },
-    },
-  }));
-  const answers = kubectlDocuments(['create', '-f', '-'], { input: manifestStream(reviews) });
-  expect(answers).toHaveLength(checks.length);
-  const phrase = (c: { verb: string; resource: string; namespace?: string }) => `${c.verb} ${c.resource} in ${c.namespace || '(cluster scope)'}`;
-  return {
-    actual: answers.map((a) => `${phrase(a.spec.resourceAttributes)}: ${a.status.allowed ? 'allowed' : 'denied'}`).sort(),
-    expected: checks.map((c) => `${phrase(c)}: ${c.expected}`).sort(),
-  };
 }
 
 const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
