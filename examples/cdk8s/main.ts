@@ -6,12 +6,14 @@ import { App } from 'cdk8s';
 import { PySparkChart } from './pyspark';
 import { ShuffleServiceChart } from './shuffle-service';
 import { SparkPiChart } from './spark-pi';
+import { StagedPySparkChart } from './staged-pyspark';
 
 // `cdk8s synth` says where to write through CDK8S_OUTDIR; `npm run example` writes beside this file.
 const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? path.join(__dirname, 'dist') });
 new SparkPiChart(app, 'spark-pi');
 new PySparkChart(app, 'pyspark');
 new ShuffleServiceChart(app, 'shuffle-service');
+new StagedPySparkChart(app, 'staged-pyspark');
 app.synth();
 
 if (require.main === module) {

@@ -3,5 +3,6 @@
 import { pySparkProgram } from './pyspark';
 import { shuffleServiceProgram } from './shuffle-service';
 import { sparkPiProgram } from './spark-pi';
+import { stagedPySparkProgram } from './staged-pyspark';
 
-export = async () => ({ sparkPi: await sparkPiProgram(), pyspark: await pySparkProgram(), shuffleService: await shuffleServiceProgram() });
+export = async () => ({ sparkPi: await sparkPiProgram(), pyspark: await pySparkProgram(), shuffleService: await shuffleServiceProgram(), stagedPySpark: await stagedPySparkProgram() });

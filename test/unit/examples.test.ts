@@ -12,7 +12,7 @@ describe('examples/cdk8s', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkplane-synth-'));
     try {
       execFileSync(path.join(__dirname, '..', '..', 'node_modules', '.bin', 'cdk8s'), ['synth', '--output', outdir], { cwd: examples, stdio: 'pipe', timeout: 120_000 });
-      expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'shuffle-service.k8s.yaml', 'spark-pi.k8s.yaml']);
+      expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'shuffle-service.k8s.yaml', 'spark-pi.k8s.yaml', 'staged-pyspark.k8s.yaml']);
       for (const file of ['pyspark.k8s.yaml', 'spark-pi.k8s.yaml']) {
         const objects = parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJSON());
         expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'Job']);
@@ -23,6 +23,11 @@ describe('examples/cdk8s', () => {
         'Namespace', 'Namespace', 'ServiceAccount', 'ClusterRole', 'RoleBinding', 'ConfigMap', 'DaemonSet',
         'ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'Job',
       ]);
+      const staged = parseAllDocuments(fs.readFileSync(path.join(outdir, 'staged-pyspark.k8s.yaml'), 'utf8')).map((d) => d.toJSON());
+      const driver = staged.find((o) => o.kind === 'Job').spec.template.spec;
+      // The file's digest, not its path on this machine, is in the manifests.
+      expect(driver.initContainers[0].args.at(-1)).toMatch(/^[0-9a-f]{64}=pi\.py$/);
+      expect(JSON.stringify(staged)).not.toContain(path.dirname(examples));
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

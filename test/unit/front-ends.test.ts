@@ -3,9 +3,11 @@
 import { Testing } from 'cdk8s';
 import { PySparkChart } from '../../examples/cdk8s/pyspark';
 import { ShuffleServiceChart } from '../../examples/cdk8s/shuffle-service';
+import { StagedPySparkChart } from '../../examples/cdk8s/staged-pyspark';
 import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
 import { pySparkProgram } from '../../examples/pulumi/pyspark';
 import { shuffleServiceProgram } from '../../examples/pulumi/shuffle-service';
+import { stagedPySparkProgram } from '../../examples/pulumi/staged-pyspark';
 import { sparkPiProgram } from '../../examples/pulumi/spark-pi';
 import { PULUMI_ONLY_ANNOTATIONS } from '../../lib/pulumi';
 import { capturePulumiResources, kubeObjectsOf } from '../support/pulumi-mocks';
@@ -24,6 +26,7 @@ describe.each([
   ['SparkPi', SparkPiChart, sparkPiProgram],
   ['PySpark', PySparkChart, pySparkProgram],
   ['shuffle service', ShuffleServiceChart, shuffleServiceProgram],
+  ['staged PySpark', StagedPySparkChart, stagedPySparkProgram],
 ])('the %s example', (_, Chart, program) => {
   it('renders the same objects through cdk8s and through Pulumi', async () => {
     const cdk8sObjects = Testing.synth(new Chart(Testing.app(), 'test')).sort(byKindAndName);
