@@ -6,6 +6,7 @@ import type { AddressInfo } from 'net';
 import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { BridgeHello, BridgeSync, KubeJson } from '../core/allocator/protocol';
 import { DRIVER_CONTAINER_NAME } from '../core/spark-application/layout';
+import { listen, serveHealthAndMetrics } from '../program/http';
 import { allocatorConfigFromEnv, type AllocatorConfig } from './config';
 import { ExecutorAllocator, KubeApiError } from './executor-allocator';
 import { SPARK_LABELS } from './executor-pods';
@@ -115,7 +116,7 @@ export async function runAllocatorSidecar(env: Readonly<Record<string, string | 
     }, log);
   });
   const metricsServer = http.createServer((req, res) => {
-    void serveHealthAndMetrics(req, res, { healthy: () => true, ready: () => apiReachable, metrics });
+    void serveHealthAndMetrics(req, res, { healthy: () => true, notReadyBecause: () => (apiReachable ? undefined : 'the API server has not answered yet'), metrics });
   });
   await listen(bridgeServer, config.bridgePort, '127.0.0.1');
   await listen(metricsServer, config.metricsPort, config.metricsHost);
@@ -173,29 +174,3 @@ async function handleBridge(
   }
 }
 
-/** Serves /healthz, /readyz and /metrics. */
-export async function serveHealthAndMetrics(
-  req: http.IncomingMessage,
-  res: http.ServerResponse,
-  probes: { healthy(): boolean; ready(): boolean; metrics: { registry: { contentType: string; metrics(): Promise<string> } } },
-): Promise<void> {
-  const path = (req.url ?? '').split('?')[0];
-  const text = (status: number, body: string, type = 'text/plain') => {
-    res.writeHead(status, { 'Content-Type': type });
-    res.end(body);
-  };
-  if (path === '/healthz') return probes.healthy() ? text(200, 'ok\n') : text(503, 'unhealthy\n');
-  if (path === '/readyz') return probes.ready() ? text(200, 'ok\n') : text(503, 'not ready: the API server has not answered yet\n');
-  if (path === '/metrics') return text(200, await probes.metrics.registry.metrics(), probes.metrics.registry.contentType);
-  text(404, 'not found\n');
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}

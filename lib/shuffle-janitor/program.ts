@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { KubeApiError } from '../allocator/executor-allocator';
 import { KubeRest } from '../allocator/kube-client';
 import { jsonLogger } from '../allocator/logger';
-import { serveHealthAndMetrics } from '../allocator/sidecar';
+import { serveHealthAndMetrics } from '../program/http';
 import { janitorConfigFromEnv } from './config';
 import { ShuffleJanitor, type DriverLookup } from './janitor';
 import { StatsdRelay } from './statsd-relay';
@@ -69,7 +69,7 @@ export async function runShuffleJanitor(env: Readonly<Record<string, string | un
   };
   const relay = new StatsdRelay(registry, { nodeName: config.nodeName, onError: (error) => log.error('StatsD relay socket error', { message: error.message }) });
   const statsdPort = await relay.listen(config.statsdPort);
-  const server = http.createServer((req, res) => void serveHealthAndMetrics(req, res, { healthy: () => true, ready: () => swept, metrics: { registry } }));
+  const server = http.createServer((req, res) => void serveHealthAndMetrics(req, res, { healthy: () => true, notReadyBecause: () => (swept ? undefined : 'no sweep has finished yet'), metrics: { registry } }));
   await new Promise<void>((resolve) => server.listen(config.metricsPort, config.metricsHost, resolve));
   const metricsPort = (server.address() as AddressInfo).port;
   log.info('shuffle janitor started', { appsDir: config.appsDir, graceMs: config.graceMs, intervalMs: config.intervalMs, metricsPort, statsdPort });

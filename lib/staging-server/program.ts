@@ -7,7 +7,7 @@ import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import { KubeApiError } from '../allocator/executor-allocator';
 import { KubeRest } from '../allocator/kube-client';
 import { jsonLogger, type Logger } from '../allocator/logger';
-import { serveHealthAndMetrics } from '../allocator/sidecar';
+import { listen, serveHealthAndMetrics } from '../program/http';
 import { BlobStore, checkStorage } from './blob-store';
 import { stagingServerConfigFromEnv, type StagingServerConfig } from './config';
 import { StagingMetrics } from './metrics';
@@ -72,14 +72,11 @@ export async function runStagingServer(env: Readonly<Record<string, string | und
   void sweep();
 
   const dataServer = createStagingDataServer({ store, tokens, maxUploadBytes: config.maxUploadBytes, metrics, log });
-  const metricsServer = http.createServer((req, res) => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path === '/readyz' && !(storage.ready && tokens.current())) {
-      res.writeHead(503, { 'Content-Type': 'text/plain' });
-      return void res.end(`not ready: ${!storage.ready ? storage.reason : 'the tokens have not been read yet'}\n`);
-    }
-    void serveHealthAndMetrics(req, res, { healthy: () => true, ready: () => true, metrics });
-  });
+  const metricsServer = http.createServer((req, res) => void serveHealthAndMetrics(req, res, {
+    healthy: () => true,
+    notReadyBecause: () => (!storage.ready ? storage.reason : tokens.current() ? undefined : 'the tokens have not been read yet'),
+    metrics,
+  }));
   await listen(dataServer, config.port, config.host);
   await listen(metricsServer, config.metricsPort, config.host);
   const port = (dataServer.address() as AddressInfo).port;
@@ -155,14 +152,4 @@ function publicSettings(config: StagingServerConfig): Record<string, unknown> {
   const { storageDir, host, maxUploadBytes, ttlMs, sweepIntervalMs, minFreeBytes, tokenRefreshMs } = config;
   const tokens = config.tokens.source === 'secret' ? { tokensSecret: config.tokens.secretName } : { uploadTokenFile: config.tokens.uploadTokenFile, readTokenFile: config.tokens.readTokenFile };
   return { storageDir, host, maxUploadBytes, ttlMs, sweepIntervalMs, minFreeBytes, tokenRefreshMs, ...tokens };
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
