@@ -214,6 +214,11 @@ project.addTask('bench:allocator', {
   exec: 'tsx bench/allocator.bench.ts',
 });
 
+project.addTask('bench:staging', {
+  description: 'Upload and download 100 files (up to 200 MB) with 20 clients through the staging server and a plain static file server on loopback; print figures',
+  exec: 'tsx bench/staging.bench.ts',
+});
+
 project.addTask('example', {
   description: 'Synthesize the main example (SparkPi with cdk8s) and print the manifests',
   exec: 'tsx examples/cdk8s/main.ts',
