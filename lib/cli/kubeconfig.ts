@@ -17,12 +17,19 @@ export interface LoadedKubeconfig {
 }
 
 /**
- * Loads `file` (else $KUBECONFIG, else ~/.kube/config, else the pod's service account) and selects
- * `context` (else the current one). Throws an Error a user can act on.
+ * Loads `contents` (a kubeconfig's text, as the Pulumi front end may be given it), else `file`, else
+ * $KUBECONFIG, else ~/.kube/config, else the pod's service account; and selects `context` (else the
+ * current one). Throws an Error a user can act on.
  */
-export function loadKubeconfig(options: { readonly file?: string; readonly context?: string }): LoadedKubeconfig {
+export function loadKubeconfig(options: { readonly file?: string; readonly contents?: string; readonly context?: string }): LoadedKubeconfig {
   const config = new KubeConfig();
-  if (options.file) {
+  if (options.contents) {
+    try {
+      config.loadFromString(options.contents);
+    } catch (error) {
+      throw new Error(`cannot load the kubeconfig given as text: ${(error as Error).message}`);
+    }
+  } else if (options.file) {
     try {
       config.loadFromFile(options.file);
     } catch (error) {

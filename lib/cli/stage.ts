@@ -74,8 +74,8 @@ export async function runStage(files: readonly LocalFile[], target: StageTarget,
   return results.every((r) => r.status === 'uploaded' || r.status === 'already-staged') ? 0 : 1;
 }
 
-/** The requests of one run, sharing the upload token. */
-class FileStager {
+/** The requests of one run, sharing the upload token. Also staging's programmatic form (stage-api.ts). */
+export class FileStager {
   private token = '';
 
   constructor(
@@ -105,15 +105,23 @@ class FileStager {
     }
   }
 
-  /** Checks for the blob and uploads it when it is missing. */
-  async stage(file: LocalFile, sha256: string): Promise<{ status: 'uploaded' | 'already-staged'; uploadMs?: number }> {
+  /** Whether the server holds the blob (HEAD), and how long the check's round trip took. */
+  async check(file: LocalFile, sha256: string): Promise<{ staged: boolean; checkMs: number }> {
     const path = serviceProxyBlobPath(this.target, sha256);
     const checkStartedAt = this.now();
     const check = await this.env.client.request('HEAD', path, this.headers());
     const checkMs = this.now() - checkStartedAt;
-    if (check.status === 200) return { status: 'already-staged' };
+    if (check.status === 200) return { staged: true, checkMs };
     // 404 is "not there", or "no such Service": the upload's answer then tells which.
     if (check.status !== 404) throw explainProxyAnswer(this.target, 'check', await this.diagnose(path, check), file);
+    return { staged: false, checkMs };
+  }
+
+  /** Checks for the blob and uploads it when it is missing. */
+  async stage(file: LocalFile, sha256: string): Promise<{ status: 'uploaded' | 'already-staged'; uploadMs?: number }> {
+    const path = serviceProxyBlobPath(this.target, sha256);
+    const { staged, checkMs } = await this.check(file, sha256);
+    if (staged) return { status: 'already-staged' };
 
     const task = file.size >= PROGRESS_THRESHOLD_BYTES ? this.progress.start('uploading', file.path, file.size) : undefined;
     const startedAt = this.now();
@@ -166,7 +174,8 @@ export function refusalWindowMs(size: number, checkMs: number): number {
   return size <= SMALL_BODY_BYTES ? 0 : Math.min(2000, Math.max(250, 2 * checkMs));
 }
 
-function asStageError(error: unknown, server: URL, doing: string): StageError {
+/** Any failure of a request as a StageError, `doing` naming what failed. */
+export function asStageError(error: unknown, server: URL, doing: string): StageError {
   if (error instanceof StageError) return error;
   if (error instanceof FileReadError) return new StageError(error.message, 'file');
   if (error instanceof NoAnswerError) return explainNetworkError(server, error.cause, doing);

@@ -1,5 +1,6 @@
 // The Pulumi front end of a Spark application: a ComponentResource whose children are the core's
-// objects as typed @pulumi/kubernetes resources.
+// objects as typed @pulumi/kubernetes resources, and, when it has local files, the StagedFiles
+// resource that uploads them before the driver's Job is created.
 import * as pulumi from '@pulumi/pulumi';
 import {
   compact, dnsLabelProblem, dnsSubdomainProblem, imageProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf, stagingServerRefOf,
@@ -7,6 +8,7 @@ import {
 } from '../core';
 import { InputPlaceholders } from './input-placeholders';
 import { createKubeResource } from './kube-resources';
+import { StagedFiles, type StagedFilesConnection } from './staged-files';
 
 /** Arguments of a `SparkApplication` component: the core spec, with Inputs for what is wired from other resources. */
 export interface SparkApplicationArgs extends Omit<SparkApplicationSpec, 'name' | 'namespace' | 'image' | 'imagePullSecrets'> {
@@ -18,6 +20,11 @@ export interface SparkApplicationArgs extends Omit<SparkApplicationSpec, 'name' 
   readonly image?: pulumi.Input<string>;
   /** Names of Secrets used to pull the image. @default - none */
   readonly imagePullSecrets?: ReadonlyArray<pulumi.Input<string>>;
+  /**
+   * How `pulumi up` reaches the API server to upload the local files to `staging` (the user needs the
+   * StagingServer's uploader Role). @default - the ambient kubeconfig and its current context, as `sparkplane stage`
+   */
+  readonly stagingUpload?: StagedFilesConnection;
 }
 
 /**
@@ -40,17 +47,21 @@ export class SparkApplication extends pulumi.ComponentResource {
   public readonly serviceAccountName: string;
   /** Name of the Service in front of the Spark UI. */
   public readonly uiServiceName: string;
-  /** Every child resource, in render order. */
+  /** Every Kubernetes child resource, in render order. */
   public readonly resources: readonly pulumi.CustomResource[];
+  /** The resource that uploads the local files, when there are any. */
+  public readonly stagedFiles?: StagedFiles;
 
   constructor(name: string, args: SparkApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super('sparkplane:spark:Application', name, {}, opts);
+    // stagingUpload is for `pulumi up`, not part of the core's spec.
+    const { stagingUpload, ...specArgs } = args;
     const inputs = new InputPlaceholders();
     const shuffleService = args.shuffleService && shuffleServiceRefOf(args.shuffleService);
     const servedNamespaces = shuffleService?.applicationNamespaces;
     const deferredNamespace = args.namespace !== undefined && typeof args.namespace !== 'string';
     const spec: SparkApplicationSpec = compact({
-      ...args,
+      ...specArgs,
       name: args.name ?? name,
       namespace: inputs.plain(args.namespace, (v) => dnsLabelProblem(v) ?? (Array.isArray(servedNamespaces) && !servedNamespaces.includes(v)
         ? `is not among shuffleService.applicationNamespaces (${servedNamespaces.join(', ')}); add the namespace to the service`
@@ -65,7 +76,15 @@ export class SparkApplication extends pulumi.ComponentResource {
     const objects = renderSparkApplication(spec);
     const app = resolveSparkApplication(spec);
 
-    this.resources = emitKubeResources(name, objects, inputs, this);
+    if (spec.staging && app.dependencies.staged.length > 0) {
+      this.stagedFiles = new StagedFiles(
+        `${name}-staged-files`,
+        { ...stagingUpload, namespace: inputs.substitute(app.namespace), server: spec.staging.name, files: app.dependencies.staged },
+        // A StagingServer of this program is deployed (its Deployment ready) before anything is uploaded.
+        { parent: this, dependsOn: pulumi.Resource.isInstance(args.staging) ? [args.staging] : undefined },
+      );
+    }
+    this.resources = emitKubeResources(name, objects, inputs, this, this.stagedFiles ? [this.stagedFiles] : []);
     this.applicationName = app.name;
     this.namespace = pulumi.output(inputs.substitute(app.namespace));
     this.driverJobName = app.names.driver;
@@ -83,10 +102,16 @@ export class SparkApplication extends pulumi.ComponentResource {
 
 /**
  * Creates one typed child per object. Workloads (the Job, DaemonSet, Deployment) wait for everything before
- * them, so no pod starts before its ServiceAccount, Role and configuration exist; and everything
- * waits for a Namespace rendered before it.
+ * them and for `workloadDependencies` (the staged files), so no pod starts before its ServiceAccount,
+ * Role, configuration and files exist; and everything waits for a Namespace rendered before it.
  */
-export function emitKubeResources(componentName: string, objects: readonly KubeObject[], inputs: InputPlaceholders, parent: pulumi.Resource): pulumi.CustomResource[] {
+export function emitKubeResources(
+  componentName: string,
+  objects: readonly KubeObject[],
+  inputs: InputPlaceholders,
+  parent: pulumi.Resource,
+  workloadDependencies: readonly pulumi.Resource[] = [],
+): pulumi.CustomResource[] {
   const created: pulumi.CustomResource[] = [];
   const ids = objectIds(objects);
   objects.forEach((object, i) => {
@@ -96,7 +121,7 @@ export function emitKubeResources(componentName: string, objects: readonly KubeO
       : object;
     const isWorkload = ['Job', 'DaemonSet', 'Deployment'].includes(object.kind);
     const namespaces = created.filter((_, j) => objects[j].kind === 'Namespace');
-    const dependsOn = isWorkload ? [...created] : namespaces;
+    const dependsOn = isWorkload ? [...workloadDependencies, ...created] : namespaces;
     created.push(
       createKubeResource(`${componentName}-${ids[i].slice(object.kind.length + 1)}`, object, inputs.substitute(withAnnotations), {
         parent,
