@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Readable } from 'stream';
 import { SHA256_HEX } from '../core/staging/protocol';
-import { fsyncDirectory, writeFully } from './durable-files';
+import { fsyncDirectory, writeAllGathered } from './durable-files';
 
 /** Why an upload was refused. */
 export type BlobStoreErrorKind = 'invalid_digest' | 'digest_mismatch' | 'too_large' | 'aborted';
@@ -120,11 +120,11 @@ export class BlobStore {
       let batchBytes = 0;
       let inFlight: Promise<void> = Promise.resolve();
       const flush = async () => {
-        const data = Buffer.concat(batch, batchBytes);
+        const data = batch;
         batch = [];
         batchBytes = 0;
         await inFlight;
-        inFlight = writeFully(handle!, data);
+        inFlight = writeAllGathered(handle!, data);
         inFlight.catch(() => undefined);
       };
       // Not destroyed on an early stop: an HTTP server still answers 413 on the request's socket.

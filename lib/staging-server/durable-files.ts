@@ -12,6 +12,20 @@ export async function writeFully(handle: fs.promises.FileHandle, chunk: Buffer):
   }
 }
 
+/**
+ * Writes all of `buffers`, in order, at the handle's position with one writev per round: no copy
+ * into a joined buffer (a gather write of the received chunks as they are).
+ */
+export async function writeAllGathered(handle: fs.promises.FileHandle, buffers: readonly Buffer[]): Promise<void> {
+  let rest = [...buffers];
+  while (rest.length) {
+    let { bytesWritten } = await handle.writev(rest);
+    // A short write: drop what went out, keep the rest of a partly written buffer.
+    while (rest.length && bytesWritten >= rest[0].length) bytesWritten -= rest.shift()!.length;
+    if (rest.length && bytesWritten > 0) rest[0] = rest[0].subarray(bytesWritten);
+  }
+}
+
 /** Makes a rename or link in `directory` durable. */
 export async function fsyncDirectory(directory: string): Promise<void> {
   const handle = await fs.promises.open(directory, 'r');
