@@ -27,13 +27,13 @@ export function loadKubeconfig(options: { readonly file?: string; readonly conte
     try {
       config.loadFromString(options.contents);
     } catch (error) {
-      throw new Error(`cannot load the kubeconfig given as text: ${(error as Error).message}`);
+      throw new Error(`cannot load the kubeconfig given as text: ${firstLine(error)}`);
     }
   } else if (options.file) {
     try {
       config.loadFromFile(options.file);
     } catch (error) {
-      throw new Error(`cannot load the kubeconfig ${options.file} (--kubeconfig): ${(error as Error).message}`);
+      throw new Error(`cannot load the kubeconfig ${options.file} (--kubeconfig): ${firstLine(error)}`);
     }
   } else {
     if (!defaultSourceExists()) {
@@ -42,7 +42,7 @@ export function loadKubeconfig(options: { readonly file?: string; readonly conte
     try {
       config.loadFromDefault();
     } catch (error) {
-      throw new Error(`cannot load the kubeconfig (${process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config'}): ${(error as Error).message}`);
+      throw new Error(`cannot load the kubeconfig (${process.env.KUBECONFIG ? `KUBECONFIG=${process.env.KUBECONFIG}` : '~/.kube/config'}): ${firstLine(error)}`);
     }
   }
   if (options.context) {
@@ -73,4 +73,12 @@ function defaultSourceExists(): boolean {
   if (process.env.KUBECONFIG?.split(path.delimiter).some((file) => file && fs.existsSync(file))) return true;
   if (fs.existsSync(path.join(os.homedir(), '.kube', 'config'))) return true;
   return Boolean(process.env.KUBERNETES_SERVICE_HOST) && fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+}
+
+/**
+ * The first line of a load error: YAML parse errors quote the lines around the fault, which may hold
+ * a token or a key.
+ */
+function firstLine(error: unknown): string {
+  return ((error as Error).message ?? String(error)).split('\n')[0];
 }

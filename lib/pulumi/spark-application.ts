@@ -60,18 +60,20 @@ export class SparkApplication extends pulumi.ComponentResource {
     const shuffleService = args.shuffleService && shuffleServiceRefOf(args.shuffleService);
     const servedNamespaces = shuffleService?.applicationNamespaces;
     const deferredNamespace = args.namespace !== undefined && typeof args.namespace !== 'string';
+    const stagingNamespace = args.staging?.namespace;
     const spec: SparkApplicationSpec = compact({
       ...specArgs,
       name: args.name ?? name,
-      namespace: inputs.plain(args.namespace, (v) => dnsLabelProblem(v) ?? (Array.isArray(servedNamespaces) && !servedNamespaces.includes(v)
-        ? `is not among shuffleService.applicationNamespaces (${servedNamespaces.join(', ')}); add the namespace to the service`
-        : undefined), 'namespace'),
+      namespace: inputs.plain(args.namespace, (v) => dnsLabelProblem(v)
+        ?? (Array.isArray(servedNamespaces) && !servedNamespaces.includes(v) ? `is not among shuffleService.applicationNamespaces (${servedNamespaces.join(', ')}); add the namespace to the service` : undefined)
+        ?? (stagingNamespace !== undefined && stagingNamespace !== v ? `is not the staging server's namespace (${stagingNamespace}); the driver reads the read token from a Secret of its own namespace` : undefined), 'namespace'),
       image: inputs.plain(args.image, imageProblem, 'image'),
       imagePullSecrets: args.imagePullSecrets?.map((secret, i) => inputs.plain(secret, (v) => dnsSubdomainProblem(v), `imagePullSecrets[${i}]`)),
       // A namespace known only at deployment is checked against the service's list then (above);
       // the list only validates, it renders nothing in the application.
       shuffleService: shuffleService && (deferredNamespace ? { ...shuffleService, applicationNamespaces: '*' } : shuffleService),
-      staging: args.staging && stagingServerRefOf(args.staging),
+      // A namespace known only at deployment is compared with the server's when it resolves (above).
+      staging: args.staging && (deferredNamespace ? { ...stagingServerRefOf(args.staging), namespace: undefined } : stagingServerRefOf(args.staging)),
     });
     const objects = renderSparkApplication(spec);
     const app = resolveSparkApplication(spec);

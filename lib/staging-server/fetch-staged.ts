@@ -11,6 +11,7 @@ import { Transform } from 'stream';
 import { pipeline } from 'stream/promises';
 import { jsonLogger, type Logger } from '../allocator/logger';
 import { sparkDurationMs } from '../core/quantity';
+import { stagedFileNameProblem } from '../core/staging/protocol';
 import { blobPath, SHA256_HEX, STAGED_FILES_DIR, STAGING_TOKEN_HEADER } from '../core/staging/protocol';
 import { fsyncDirectory, sha256OfFile } from './durable-files';
 
@@ -53,6 +54,8 @@ export interface FetchStagedReport {
 }
 
 /** A failure of fetch-staged, with what to do about it. */
+export { stagedFileNameProblem };
+
 export class FetchStagedError extends Error {
   constructor(message: string, readonly retryable = false) {
     super(message);
@@ -72,17 +75,6 @@ const USAGE = `usage: sparkplane fetch-staged --server <url> --token-file <file>
   --dir         the folder the files go to (default ${STAGED_FILES_DIR})
   --timeout     how long to retry network errors and 5xx answers, a Spark duration (default ${DEFAULT_FETCH_RETRY_FOR})`;
 
-/** Why `name` cannot be a staged file's name (a single, plain path segment), or undefined if it can. */
-export function stagedFileNameProblem(name: string): string | undefined {
-  if (name.length === 0) return 'is empty';
-  if (name === '.' || name === '..') return 'is "." or ".."';
-  if (name.includes('/')) return 'contains "/" (it must be a file name, not a path)';
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(name)) return 'contains a control character';
-  // The temporary file is ".<name>.part": it must fit in a file name (255 bytes) too.
-  if (Buffer.byteLength(name) > 249) return `is ${Buffer.byteLength(name)} bytes long, more than 249`;
-  return undefined;
-}
 
 /** The options of a command line; throws FetchStagedError (with the usage) when it is wrong. */
 export function parseFetchStagedArgs(args: readonly string[]): Omit<FetchStagedOptions, 'token'> & { readonly tokenFile: string } {
@@ -176,7 +168,6 @@ async function readTokenFile(file: string, deadline: number, log: Logger): Promi
  */
 export async function fetchStaged(options: FetchStagedOptions): Promise<FetchStagedReport> {
   const log = options.log ?? jsonLogger('info', 'fetch-staged');
-  const deadline = Date.now() + options.retryForMs;
   const fetched: string[] = [];
   const present: string[] = [];
   for (const file of options.files) {
@@ -193,6 +184,8 @@ export async function fetchStaged(options: FetchStagedOptions): Promise<FetchSta
       continue;
     }
     let delay = options.firstRetryDelayMs ?? 250;
+    // Each file has the whole retry window: a long download of one never eats the next one's.
+    const deadline = Date.now() + options.retryForMs;
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
       try {

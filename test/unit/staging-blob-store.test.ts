@@ -106,6 +106,7 @@ describe('the staging blob store', () => {
     expect(results.filter((r) => r.status === 'exists')).toHaveLength(19);
     expect(blobFiles()).toEqual([`${digest.slice(0, 2)}/${digest}`]);
     expect(fs.readFileSync(store.blobPath(digest)).equals(data)).toBe(true);
+    expect(sightings.length).toBeGreaterThan(0);
     expect(sightings.every((size) => size === data.length)).toBe(true);
     expect(temporaryFiles()).toEqual([]);
     expect(store.stats()).toEqual({ blobs: 1, bytes: data.length });

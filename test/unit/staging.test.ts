@@ -147,6 +147,18 @@ describe('SparkApplication with local dependencies', () => {
     expect(driverPod.spec.initContainers).toBeUndefined();
   });
 
+  it('stages a file listed twice once, and sees a same-size edit', () => {
+    const { driverPod } = rendered(app({ mainClass: undefined, mainApplicationFile: 'main.py', pyFiles: ['helpers.zip'], files: ['helpers.zip'] }));
+    expect(driverPod.spec.initContainers[0].args.filter((a: string) => a.endsWith('=helpers.zip'))).toHaveLength(1);
+    const before = rendered(app()).driverPod.spec.initContainers[0].args.at(-1);
+    const bytes = fs.readFileSync('job.jar');
+    bytes[0] ^= 0xff;
+    fs.writeFileSync('job.jar', bytes);
+    fs.utimesSync('job.jar', fs.statSync('job.jar').atime, new Date(1000));
+    expect(rendered(app()).driverPod.spec.initContainers[0].args.at(-1)).toBe(`${sha('job.jar')}=job.jar`);
+    expect(rendered(app()).driverPod.spec.initContainers[0].args.at(-1)).not.toBe(before);
+  });
+
   it('refuses local files it cannot stage, each with the fix', () => {
     expect(problemsOf(() => rendered(app({ staging: undefined })))).toEqual([
       { path: 'mainApplicationFile', message: expect.stringMatching(/^is a local path: set staging/) },
@@ -157,6 +169,10 @@ describe('SparkApplication with local dependencies', () => {
       { path: 'jars[2]', message: expect.stringMatching(/is not a regular file/) },
       { path: 'pyFiles', message: expect.stringMatching(/is for Python applications/) },
       { path: 'sparkConf["spark.jars"]', message: 'is rendered from typed props; set jars instead' },
+    ]);
+    expect(problemsOf(() => rendered(app({ mainApplicationFile: 'file:///home/me/job.jar', staging: { ...server, namespace: 'elsewhere' } })))).toEqual([
+      { path: 'staging.namespace', message: expect.stringMatching(/is not the application's namespace \(batch\)/) },
+      { path: 'mainApplicationFile', message: expect.stringMatching(/^a file: URI would be read on the driver's own disk/) },
     ]);
     expect(problemsOf(() => rendered(app({ staging: { image: 'bad image' } })))).toEqual([
       { path: 'staging.image', message: expect.stringMatching(/is required: the sparkplane image/) },

@@ -109,19 +109,28 @@ class SpecChecker extends PropsChecker {
     const { spec, problems } = this;
     if (spec.staging !== undefined) {
       if (!isRecord(spec.staging)) problems.add('staging', spec.staging, 'must be the StagingServer (its spec or construct), or a reference with at least image');
-      else new StagingRefChecker(problems).checkRef('staging.', spec.staging);
+      else {
+        new StagingRefChecker(problems).checkRef('staging.', spec.staging);
+        const namespace = spec.namespace ?? 'default';
+        if (spec.staging.namespace !== undefined && spec.staging.namespace !== namespace) {
+          problems.add('staging.namespace', spec.staging.namespace, `is not the application's namespace (${namespace}): the driver reads the read token from a Secret of its own namespace; use that namespace's StagingServer`);
+        }
+      }
     }
-    const names = new Map<string, string>();
+    const names = new Map<string, { at: string; source: string }>();
     const check = (at: string, dependency: unknown) => {
       if (typeof dependency !== 'string' || dependency.trim() === '') return problems.add(at, dependency, 'must be a URI Spark can read (local:///..., https://..., s3a://...) or the path of a local file');
+      if (/^file:/i.test(dependency)) return problems.add(at, dependency, 'a file: URI would be read on the driver\'s own disk: give a plain path to stage a file of this machine, or local:///… for a file in the image');
       if (!isLocalPath(dependency)) return;
       if (spec.staging === undefined) return problems.add(at, dependency, 'is a local path: set staging to the namespace\'s StagingServer, which serves it to the driver, or give a URI Spark can read (local:///..., https://...)');
       const problem = localFileProblem(dependency);
       if (problem) return problems.add(at, dependency, problem);
       // The driver keeps the staged copies in one folder, under their own names.
       const name = path.basename(dependency);
-      if (names.has(name)) problems.add(at, dependency, `has the same file name as ${names.get(name)}; staged files share one folder, so rename one`);
-      names.set(name, at);
+      const earlier = names.get(name);
+      // The same file listed twice (a zip in files and pyFiles) is staged once.
+      if (earlier && earlier.source !== path.resolve(dependency)) problems.add(at, dependency, `has the same file name as ${earlier.at}; staged files share one folder, so rename one`);
+      names.set(name, { at, source: path.resolve(dependency) });
     };
     if (typeof spec.mainApplicationFile === 'string' && spec.mainApplicationFile.trim() !== '') check('mainApplicationFile', spec.mainApplicationFile);
     for (const key of ['jars', 'files', 'pyFiles'] as const) {

@@ -4,7 +4,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { STAGED_FILES_DIR } from './protocol';
+import { STAGED_FILES_DIR, stagedFileNameProblem } from './protocol';
 
 /** A local file to be staged. */
 export interface StagedFile {
@@ -20,11 +20,14 @@ export interface StagedFile {
 
 /** Whether a dependency is a local path (no URI scheme) rather than a URI Spark reads itself. */
 export function isLocalPath(dependency: string): boolean {
-  return !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(dependency);
+  // "C:\\…" is a path, not a URI with scheme "c".
+  return path.isAbsolute(dependency) || /^[a-zA-Z]:[\\/]/.test(dependency) || !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(dependency);
 }
 
 /** Why a local dependency cannot be staged (missing, not a file, an unusable name), if it cannot. */
 export function localFileProblem(dependency: string): string | undefined {
+  const nameProblem = stagedFileNameProblem(path.basename(dependency));
+  if (nameProblem) return `has a file name that ${nameProblem}`;
   const source = path.resolve(dependency);
   let stat: fs.Stats;
   try {
@@ -45,7 +48,8 @@ export function stageLocalFile(dependency: string): StagedFile {
   const source = path.resolve(dependency);
   const stat = fs.statSync(source);
   // Both front ends resolve a spec more than once: hash each version of a file once.
-  const key = `${source}\0${stat.size}\0${stat.mtimeMs}`;
+  // ctime cannot be set back by tools that pin mtime; the inode changes when a file is replaced.
+  const key = `${source}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}`;
   let sha256 = digests.get(key);
   if (sha256 === undefined) {
     const hash = createHash('sha256');

@@ -42,3 +42,15 @@ export function blobPath(sha256: string): string {
 
 /** Where the driver container sees staged files (an emptyDir filled by the fetch-staged init container). */
 export const STAGED_FILES_DIR = '/opt/sparkplane/staged';
+
+/** Why `name` cannot be a staged file's name (a single, plain path segment), or undefined if it can. */
+export function stagedFileNameProblem(name: string): string | undefined {
+  if (name.length === 0) return 'is empty';
+  if (name === '.' || name === '..') return 'is "." or ".."';
+  if (name.includes('/')) return 'contains "/" (it must be a file name, not a path)';
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return 'contains a control character';
+  // The temporary file is ".<name>.part": it must fit in a file name (255 bytes) too.
+  if (Buffer.byteLength(name) > 249) return `is ${Buffer.byteLength(name)} bytes long, more than 249`;
+  return undefined;
+}

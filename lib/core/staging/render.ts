@@ -38,7 +38,7 @@ export function stagingServerNames(ref: Pick<StagingServerRef, 'name'>): Staging
 export function stagingServerRefOf(ref: StagingServerRef): StagingServerRef {
   // Anything else is for validation to name.
   if (typeof ref !== 'object' || ref === null) return ref;
-  return compact({ name: ref.name, image: ref.image, imagePullPolicy: ref.imagePullPolicy });
+  return compact({ name: ref.name, namespace: ref.namespace, image: ref.image, imagePullPolicy: ref.imagePullPolicy });
 }
 
 /** The in-cluster URL of the server's data API. */

@@ -18,6 +18,8 @@ export interface StagingNetworkPeer {
 export interface StagingServerRef {
   /** Name of the server's Service; its tokens Secret is `<name>-tokens`. @default "staging-server" */
   readonly name?: string;
+  /** Namespace of the server; an application's must be its own (the read token's Secret is there). @default "default" for a server; the application's namespace for a reference */
+  readonly namespace?: string;
   /** The sparkplane image, which holds the driver's fetch-staged init container (images/README.md). */
   readonly image: string;
   /** Pull policy of the sparkplane image. @default "IfNotPresent" */
@@ -26,8 +28,6 @@ export interface StagingServerRef {
 
 /** The staging server: a Deployment on a PersistentVolumeClaim, in the namespace of the applications it serves. */
 export interface StagingServerSpec extends StagingServerRef {
-  /** Namespace of the server; applications fetch from the server of their own namespace (the read token is a Secret there). @default "default" */
-  readonly namespace?: string;
   /** Names of Secrets used to pull the image. @default - none */
   readonly imagePullSecrets?: readonly string[];
   /** Size of the PersistentVolumeClaim that holds the files, a Kubernetes quantity. @default "20Gi" */
