@@ -4,7 +4,6 @@
 // called there (no Pulumi engine: its methods are called one by one). The requests go through the
 // real API server's service proxy, as a ServiceAccount bound to the uploader Role the StagingServer
 // renders, to the real staging server running as a local process (support/staging-backend.ts).
-import { spawn } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -20,6 +19,7 @@ import { connection } from './support/cluster-env';
 import { createRestrictedNamespace, deleteNamespace } from './support/kube';
 import { writeServiceAccountKubeconfig } from './support/service-account-kubeconfig';
 import { StagingBackend } from './support/staging-backend';
+import { run } from '../e2e/support/run';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const STAGE_API = path.join(REPO_ROOT, '.cache', 'cli', STAGE_API_BUNDLE);
@@ -62,28 +62,17 @@ describe('the StagedFiles provider, serialized as `pulumi up` serializes it, thr
   let inputs: Record<string, any>;
 
   /** Calls `method` of the provider in `providerPath`, in a fresh process with `env` and `cwd` (the Pulumi project). */
-  function callProvider(method: string, args: unknown[], options: { env?: NodeJS.ProcessEnv; cwd?: string; provider?: string } = {}): Promise<ProviderCall> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [hostFile, options.provider ?? providerFile, method, JSON.stringify(args)], {
-        cwd: options.cwd ?? root,
-        env: options.env ?? { PATH: process.env.PATH, HOME: root, KUBECONFIG: uploaderKubeconfig },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        try {
-          resolve(JSON.parse(stdout));
-        } catch {
-          reject(new Error(`the provider process exited ${code} without an outcome: ${stdout}${stderr}`));
-        }
-      });
+  async function callProvider(method: string, args: unknown[], options: { env?: NodeJS.ProcessEnv; cwd?: string; provider?: string } = {}): Promise<ProviderCall> {
+    const { code, stdout, stderr } = await run(process.execPath, [hostFile, options.provider ?? providerFile, method, JSON.stringify(args)], {
+      cwd: options.cwd ?? root,
+      env: options.env ?? { PATH: process.env.PATH, HOME: root, KUBECONFIG: uploaderKubeconfig },
+      timeoutMs: 120_000,
     });
+    try {
+      return JSON.parse(stdout);
+    } catch {
+      throw new Error(`the provider process exited ${code} without an outcome: ${stdout}${stderr}`);
+    }
   }
 
   const staged = (file: { name: string; sha256: string; size: number }) => ({

@@ -3,7 +3,6 @@
 // (support/staging-backend.ts). The user is a ServiceAccount bound to the uploader Role the
 // StagingServer renders, which grants exactly what staging needs; the relay in front of the server
 // records what the proxy delivered.
-import { spawn } from 'child_process';
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as net from 'net';
@@ -17,6 +16,7 @@ import { connection } from './support/cluster-env';
 import { createRestrictedNamespace, deleteNamespace } from './support/kube';
 import { writeServiceAccountKubeconfig } from './support/service-account-kubeconfig';
 import { createTokensSecret, exposeThroughServiceProxy, nonLoopbackIPv4, StagingBackend } from './support/staging-backend';
+import { run } from '../e2e/support/run';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const CLI_BUNDLE = path.join(REPO_ROOT, '.cache', 'cli', 'sparkplane.js');
@@ -37,21 +37,11 @@ interface CliRun {
 }
 
 /** Runs the CLI; asynchronously, since the relay the API server reaches lives in this process. */
-function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+async function runCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - started });
-    });
-  });
+  const { code, stdout, stderr, error } = await run(process.execPath, [CLI_BUNDLE, ...args], { env, timeoutMs: 120_000 });
+  if (error) throw error;
+  return { code, stdout, stderr, ms: Date.now() - started };
 }
 
 function sha256Of(file: string): string {
