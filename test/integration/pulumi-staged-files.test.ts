@@ -18,7 +18,7 @@ import { KubeApi, loadKubeconfig } from '../e2e/support/kube-api';
 import { connection } from './support/cluster-env';
 import { createRestrictedNamespace, deleteNamespace } from './support/kube';
 import { writeServiceAccountKubeconfig } from './support/service-account-kubeconfig';
-import { StagingBackend } from './support/staging-backend';
+import { StagingBackend, waitForSecretAccess } from './support/staging-backend';
 import { run } from '../e2e/support/run';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -99,13 +99,7 @@ describe('the StagedFiles provider, serialized as `pulumi up` serializes it, thr
     nobodyKubeconfig = path.join(root, 'nobody.kubeconfig');
     await writeServiceAccountKubeconfig(admin, namespace, 'uploader', uploaderKubeconfig);
     await writeServiceAccountKubeconfig(admin, namespace, 'nobody', nobodyKubeconfig);
-    // RoleBindings take effect through the authorizer's informer: wait until the uploader may read the Secret.
-    const uploaderApi = new KubeApi(loadKubeconfig(uploaderKubeconfig));
-    for (let attempt = 0; (await uploaderApi.raw('GET', `/api/v1/namespaces/${namespace}/secrets/${secret}`)).status !== 200; attempt++) {
-      if (attempt > 100) throw new Error('the uploader\'s Role never took effect');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    uploaderApi.close();
+    await waitForSecretAccess(uploaderKubeconfig, namespace, secret);
 
     const data = path.join(root, 'data');
     fs.mkdirSync(data);

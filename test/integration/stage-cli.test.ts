@@ -15,7 +15,7 @@ import { KubeApi, loadKubeconfig } from '../e2e/support/kube-api';
 import { connection } from './support/cluster-env';
 import { createRestrictedNamespace, deleteNamespace } from './support/kube';
 import { writeServiceAccountKubeconfig } from './support/service-account-kubeconfig';
-import { createTokensSecret, exposeThroughServiceProxy, nonLoopbackIPv4, StagingBackend } from './support/staging-backend';
+import { createTokensSecret, exposeThroughServiceProxy, nonLoopbackIPv4, StagingBackend, waitForSecretAccess } from './support/staging-backend';
 import { run } from '../e2e/support/run';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -109,13 +109,7 @@ describe('sparkplane stage through the real API server\'s service proxy', () => 
     await writeServiceAccountKubeconfig(admin, namespace, 'uploader', kubeconfigs.uploader);
     await writeServiceAccountKubeconfig(admin, namespace, 'token-reader-only', kubeconfigs.tokenReaderOnly);
     await writeServiceAccountKubeconfig(admin, namespace, 'nobody', kubeconfigs.nobody);
-    // RoleBindings take effect through the authorizer's informer: wait until the uploader may read the Secret.
-    const uploaderApi = new KubeApi(loadKubeconfig(kubeconfigs.uploader));
-    for (let attempt = 0; (await uploaderApi.raw('GET', `/api/v1/namespaces/${namespace}/secrets/${secret}`)).status !== 200; attempt++) {
-      if (attempt > 100) throw new Error('the uploader\'s Role never took effect');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    uploaderApi.close();
+    await waitForSecretAccess(kubeconfigs.uploader, namespace, secret);
 
     const data = path.join(root, 'data');
     fs.mkdirSync(data);

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { blobPath, READ_TOKEN_KEY, STAGING_DATA_PORT, STAGING_PORT_NAME, STAGING_TOKEN_HEADER, UPLOAD_TOKEN_KEY } from '../../../lib/core/staging/protocol';
-import type { KubeApi } from '../../e2e/support/kube-api';
+import { KubeApi, loadKubeconfig } from '../../e2e/support/kube-api';
 import { bundleImageProgram, ImageProgramProcess } from '../../support/image-program';
 
 /** The first IPv4 address of this machine that is not loopback: where the API server can reach a local process. */
@@ -116,6 +116,22 @@ export async function exposeThroughServiceProxy(admin: KubeApi, namespace: strin
 }
 
 /** The tokens Secret as the StagingServer would hold it. */
+/**
+ * Waits until the kubeconfig's user may read the tokens Secret: RoleBindings take effect through the
+ * authorizer's informer, a moment after they are created.
+ */
+export async function waitForSecretAccess(kubeconfig: string, namespace: string, secret: string): Promise<void> {
+  const api = new KubeApi(loadKubeconfig(kubeconfig));
+  try {
+    for (let attempt = 0; (await api.raw('GET', `/api/v1/namespaces/${namespace}/secrets/${secret}`)).status !== 200; attempt++) {
+      if (attempt > 100) throw new Error('the uploader\'s Role never took effect');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    api.close();
+  }
+}
+
 export async function createTokensSecret(admin: KubeApi, namespace: string, name: string, tokens: { upload: string; read: string }): Promise<void> {
   await admin.create(`/api/v1/namespaces/${namespace}/secrets`, {
     metadata: { name },
