@@ -104,6 +104,12 @@ describe('StagingServer', () => {
       { path: 'apiServerPeers[0]', message: expect.stringMatching(/cidr together with labels/) },
       { path: 'apiServerPeers[1]', message: expect.stringMatching(/selects nothing/) },
     ]);
+    expect(problemsOf(() => renderStagingServer({ ...server, nodeSelector: { pool: 'not a label value' }, tolerations: [{ operator: 'Sometimes' }], uploaders: [{ kind: 'Robot', name: 'x' }] } as unknown as StagingServerSpec))).toEqual([
+      { path: 'nodeSelector["pool"]', message: expect.any(String) },
+      { path: 'tolerations[0].operator', message: 'must be "Equal" or "Exists"' },
+      { path: 'tolerations[0].key', message: expect.stringMatching(/is required unless operator is "Exists"/) },
+      { path: 'uploaders[0]', message: expect.stringMatching(/must be \{ kind: "User" \| "Group" \| "ServiceAccount"/) },
+    ]);
     expect(problemsOf(() => renderStagingServer({ image: 'x' } as StagingServerSpec))).toEqual([{ path: 'apiServerPeers', message: expect.stringMatching(/^is required: where the API server's service proxy connects from/) }]);
   });
 });
