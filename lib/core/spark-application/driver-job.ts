@@ -50,8 +50,12 @@ export function driverArguments(app: ResolvedSparkApplication): string[] {
   ];
 }
 
-/** The driver's Job. `sparkPropertiesDigest` changes the pod template whenever the configuration changes. */
-export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDigest: string): KubeObject {
+/**
+ * The driver's pod template: the Spark container with the sidecars, init containers and volumes
+ * that the allocator, staging and shuffle options add. The Job runs it; Zeppelin's interpreter pod
+ * is built from it too. `sparkPropertiesDigest` changes it whenever the configuration changes.
+ */
+export function driverPodTemplate(app: ResolvedSparkApplication, sparkPropertiesDigest: string): { metadata: Record<string, unknown>; spec: Record<string, unknown> } {
   const { driver, spec } = app;
   // Staging only when there is something to stage.
   const staging = spec.staging && app.dependencies.staged.length ? spec.staging : undefined;
@@ -89,6 +93,38 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
   });
 
   return {
+    metadata: {
+      labels: { ...applicationLabels(app.name, { ...spec.labels, ...driver.labels }, 'driver'), ...driverSelector(app) },
+      annotations: { ...driver.annotations, [SPARK_CONF_DIGEST_ANNOTATION]: sparkPropertiesDigest },
+    },
+    spec: compact({
+      serviceAccountName: app.serviceAccountName,
+      automountServiceAccountToken: true,
+      enableServiceLinks: false,
+      restartPolicy: 'Never',
+      ...podPlacementAndSecurity(driver),
+      imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
+      initContainers: nonEmptyList([
+        ...(staging ? [fetchStagedContainer(staging, app.namespace, app.dependencies.staged)] : []),
+        ...(extraContainers(driver.initContainers, app.image) ?? []),
+        ...(app.allocator ? allocatorInitContainers(app.allocator) : []),
+      ]),
+      containers: [sparkContainer, ...(extraContainers(driver.sidecars, app.image) ?? [])],
+      volumes: [
+        { name: 'spark-conf', configMap: { name: app.names.configMap } },
+        ...scratchVolumes(),
+        ...(app.allocator ? allocatorVolumes() : []),
+        ...(staging ? stagingVolumes(staging, app.dependencies.staged) : []),
+        ...(spec.volumes ?? []),
+      ],
+    }),
+  };
+}
+
+/** The driver's Job, which runs `driverPodTemplate` and retries it. */
+export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDigest: string): KubeObject {
+  const { driver, spec } = app;
+  return {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name: app.names.driver, namespace: app.namespace, labels: applicationLabels(app.name, spec.labels, 'driver') },
@@ -104,33 +140,7 @@ export function renderDriverJob(app: ResolvedSparkApplication, sparkPropertiesDi
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
-      template: {
-        metadata: {
-          labels: { ...applicationLabels(app.name, { ...spec.labels, ...driver.labels }, 'driver'), ...driverSelector(app) },
-          annotations: { ...driver.annotations, [SPARK_CONF_DIGEST_ANNOTATION]: sparkPropertiesDigest },
-        },
-        spec: compact({
-          serviceAccountName: app.serviceAccountName,
-          automountServiceAccountToken: true,
-          enableServiceLinks: false,
-          restartPolicy: 'Never',
-          ...podPlacementAndSecurity(driver),
-          imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
-          initContainers: nonEmptyList([
-            ...(staging ? [fetchStagedContainer(staging, app.namespace, app.dependencies.staged)] : []),
-            ...(extraContainers(driver.initContainers, app.image) ?? []),
-            ...(app.allocator ? allocatorInitContainers(app.allocator) : []),
-          ]),
-          containers: [sparkContainer, ...(extraContainers(driver.sidecars, app.image) ?? [])],
-          volumes: [
-            { name: 'spark-conf', configMap: { name: app.names.configMap } },
-            ...scratchVolumes(),
-            ...(app.allocator ? allocatorVolumes() : []),
-            ...(staging ? stagingVolumes(staging, app.dependencies.staged) : []),
-            ...(spec.volumes ?? []),
-          ],
-        }),
-      },
+      template: driverPodTemplate(app, sparkPropertiesDigest),
     }),
   };
 }
