@@ -13,3 +13,4 @@ export * from './allocator';
 export * from './shuffle-service';
 export { imageProblem } from './props-checker';
 export * from './staging';
+export * from './zeppelin';

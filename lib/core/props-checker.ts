@@ -10,6 +10,8 @@ export function imageProblem(value: unknown): string | undefined {
   return typeof value === 'string' && /^\S+$/.test(value) ? undefined : 'must be an image reference without blanks, e.g. "apache/spark:4.0.2"';
 }
 
+const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$|^[0-9a-fA-F:]+\/\d{1,3}$/;
+
 /** Image pull policies. */
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'];
 
@@ -47,6 +49,24 @@ export class PropsChecker {
       const valueProblem = labelValues ? labelValueProblem(value) : typeof value === 'string' ? undefined : 'must be a string';
       if (valueProblem) this.problems.add(`${path}["${key}"]`, value, valueProblem);
     }
+  }
+
+  /** NetworkPolicy peers: address blocks or pod and namespace labels. */
+  protected networkPeers(path: string, peers: unknown, required: boolean): void {
+    if (!Array.isArray(peers) || (required && peers.length === 0)) {
+      return this.problems.add(path, peers, `must be a ${required ? 'non-empty ' : ''}list of { cidr } or { podLabels, namespaceLabels }`);
+    }
+    peers.forEach((peer: unknown, i) => {
+      const at = `${path}[${i}]`;
+      if (!isRecord(peer)) return this.problems.add(at, peer, 'must be { cidr } or { podLabels, namespaceLabels }');
+      if (peer.cidr !== undefined && (peer.podLabels !== undefined || peer.namespaceLabels !== undefined)) {
+        return this.problems.add(at, peer, 'gives cidr together with labels; one rule admits one kind of peer: split it in two');
+      }
+      if (peer.cidr !== undefined) this.optional(`${at}.cidr`, peer.cidr, (v) => (typeof v === 'string' && CIDR.test(v) ? undefined : 'must be an address block such as "10.0.0.12/32"'));
+      else if (peer.podLabels === undefined && peer.namespaceLabels === undefined) this.problems.add(at, peer, 'selects nothing: give cidr, podLabels or namespaceLabels');
+      this.stringMap(`${at}.podLabels`, peer.podLabels, true);
+      this.stringMap(`${at}.namespaceLabels`, peer.namespaceLabels, true);
+    });
   }
 
   /** Pod tolerations. */

@@ -8,6 +8,7 @@ import { runAllocatorSidecar } from '../allocator/sidecar';
 import { runShuffleJanitor } from '../shuffle-janitor/program';
 import { runFetchStaged } from '../staging-server/fetch-staged';
 import { runStagingServer } from '../staging-server/program';
+import { runZeppelinSettings } from '../zeppelin-settings/program';
 import { version } from '../../package.json';
 
 const USAGE = `usage: sparkplane <command>
@@ -18,6 +19,9 @@ const USAGE = `usage: sparkplane <command>
   staging-server          serve staged files by SHA-256 from a volume (SPARKPLANE_STAGING_* variables)
   fetch-staged --server <url> --token-file <file> [--dir <dir>] [--timeout <duration>] <sha256>=<name>...
                           download staged files into <dir>, verified (a driver's init container)
+  zeppelin-settings --seed <file> --dir <dir>
+                          write the typed model's interpreter properties into Zeppelin's
+                          interpreter.json (the Zeppelin server's init container)
   --version               print the version`;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -31,6 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return untilSignalled(await runStagingServer(process.env));
     case 'fetch-staged':
       return runFetchStaged(args);
+    case 'zeppelin-settings':
+      return runZeppelinSettings(args);
     case 'install-bridge':
       return installBridge(args[0]);
     case '--version':

@@ -169,7 +169,7 @@ export function renderStagingServer(spec: StagingServerSpec): KubeObject[] {
 }
 
 /** A NetworkPolicy peer from the spec's shape. */
-function networkPolicyPeer(peer: StagingNetworkPeer): Record<string, unknown> {
+export function networkPolicyPeer(peer: StagingNetworkPeer): Record<string, unknown> {
   if (peer.cidr) return { ipBlock: { cidr: peer.cidr } };
   return compact({
     podSelector: peer.podLabels ? { matchLabels: peer.podLabels } : undefined,

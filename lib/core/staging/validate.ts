@@ -4,11 +4,10 @@ import { dnsLabelProblem } from '../kube-names';
 import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES } from '../props-checker';
 import { sparkDurationMs } from '../quantity';
 import { ProblemCollector } from '../validation';
-import type { StagingNetworkPeer, StagingServerRef, StagingServerSpec } from './spec';
+import type { StagingServerRef, StagingServerSpec } from './spec';
 
 /** Longest server name: `<name>-uploader` and `<name>-tokens` must stay DNS labels. */
 const MAX_STAGING_SERVER_NAME_LENGTH = 50;
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 
 /** Throws `SparkplaneValidationError` listing every problem of `spec`; returns quietly when it is valid. */
 export function validateStagingServer(spec: StagingServerSpec): void {
@@ -51,8 +50,8 @@ class StagingServerChecker extends StagingRefChecker {
     this.checkTolerations('tolerations', spec.tolerations);
     if (spec.apiServerPeers === undefined) {
       problems.missing('apiServerPeers', 'is required: where the API server\'s service proxy connects from (usually the addresses `kubectl get endpoints kubernetes -n default` lists, as { cidr: "<ip>/32" }); `sparkplane stage` uploads through it, and the NetworkPolicy admits nobody else but driver pods');
-    } else this.peers('apiServerPeers', spec.apiServerPeers, true);
-    if (spec.metricsPeers !== undefined) this.peers('metricsPeers', spec.metricsPeers, false);
+    } else this.networkPeers('apiServerPeers', spec.apiServerPeers, true);
+    if (spec.metricsPeers !== undefined) this.networkPeers('metricsPeers', spec.metricsPeers, false);
     if (spec.uploaders !== undefined) {
       if (!Array.isArray(spec.uploaders)) problems.add('uploaders', spec.uploaders, 'must be a list of { kind, name }');
       else spec.uploaders.forEach((subject, i) => {
@@ -61,22 +60,5 @@ class StagingServerChecker extends StagingRefChecker {
         }
       });
     }
-  }
-
-  private peers(path: string, peers: unknown, required: boolean): void {
-    if (!Array.isArray(peers) || (required && peers.length === 0)) {
-      return this.problems.add(path, peers, `must be a ${required ? 'non-empty ' : ''}list of { cidr } or { podLabels, namespaceLabels }`);
-    }
-    peers.forEach((peer: StagingNetworkPeer, i) => {
-      const at = `${path}[${i}]`;
-      if (!isRecord(peer)) return this.problems.add(at, peer, 'must be { cidr } or { podLabels, namespaceLabels }');
-      if (peer.cidr !== undefined && (peer.podLabels !== undefined || peer.namespaceLabels !== undefined)) {
-        return this.problems.add(at, peer, 'gives cidr together with labels; one rule admits one kind of peer: split it in two');
-      }
-      if (peer.cidr !== undefined) this.optional(`${at}.cidr`, peer.cidr, (v) => (typeof v === 'string' && CIDR.test(v) ? undefined : 'must be an address block such as "10.0.0.12/32"'));
-      else if (peer.podLabels === undefined && peer.namespaceLabels === undefined) this.problems.add(at, peer, 'selects nothing: give cidr, podLabels or namespaceLabels');
-      this.stringMap(`${at}.podLabels`, peer.podLabels, true);
-      this.stringMap(`${at}.namespaceLabels`, peer.namespaceLabels, true);
-    });
   }
 }
