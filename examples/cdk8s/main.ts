@@ -7,6 +7,7 @@ import { PySparkChart } from './pyspark';
 import { ShuffleServiceChart } from './shuffle-service';
 import { SparkPiChart } from './spark-pi';
 import { StagedPySparkChart } from './staged-pyspark';
+import { ZeppelinChart } from './zeppelin';
 
 // `cdk8s synth` says where to write through CDK8S_OUTDIR; `npm run example` writes beside this file.
 const app = new App({ outdir: process.env.CDK8S_OUTDIR ?? path.join(__dirname, 'dist') });
@@ -14,6 +15,7 @@ new SparkPiChart(app, 'spark-pi');
 new PySparkChart(app, 'pyspark');
 new ShuffleServiceChart(app, 'shuffle-service');
 new StagedPySparkChart(app, 'staged-pyspark');
+new ZeppelinChart(app, 'zeppelin');
 app.synth();
 
 if (require.main === module) {

@@ -4,5 +4,6 @@ import { pySparkProgram } from './pyspark';
 import { shuffleServiceProgram } from './shuffle-service';
 import { sparkPiProgram } from './spark-pi';
 import { stagedPySparkProgram } from './staged-pyspark';
+import { zeppelinProgram } from './zeppelin';
 
-export = async () => ({ sparkPi: await sparkPiProgram(), pyspark: await pySparkProgram(), shuffleService: await shuffleServiceProgram(), stagedPySpark: await stagedPySparkProgram() });
+export = async () => ({ sparkPi: await sparkPiProgram(), pyspark: await pySparkProgram(), shuffleService: await shuffleServiceProgram(), stagedPySpark: await stagedPySparkProgram(), zeppelin: await zeppelinProgram() });

@@ -3,3 +3,4 @@ export * from './spark-application';
 export * from './external-shuffle-service';
 export * from './staging-server';
 export { type VolumeInput, type SecretInput } from './kplus-interop';
+export * from './zeppelin';

@@ -8,11 +8,11 @@ import { parseAllDocuments } from 'yaml';
 const examples = path.join(__dirname, '..', '..', 'examples', 'cdk8s');
 
 describe('examples/cdk8s', () => {
-  it('synthesizes the SparkPi, PySpark and shuffle-service manifests with `cdk8s synth`', () => {
+  it('synthesizes the SparkPi, PySpark, shuffle-service, staged PySpark and Zeppelin manifests with `cdk8s synth`', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'sparkplane-synth-'));
     try {
       execFileSync(path.join(__dirname, '..', '..', 'node_modules', '.bin', 'cdk8s'), ['synth', '--output', outdir], { cwd: examples, stdio: 'pipe', timeout: 120_000 });
-      expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'shuffle-service.k8s.yaml', 'spark-pi.k8s.yaml', 'staged-pyspark.k8s.yaml']);
+      expect(fs.readdirSync(outdir).sort()).toEqual(['pyspark.k8s.yaml', 'shuffle-service.k8s.yaml', 'spark-pi.k8s.yaml', 'staged-pyspark.k8s.yaml', 'zeppelin.k8s.yaml']);
       for (const file of ['pyspark.k8s.yaml', 'spark-pi.k8s.yaml']) {
         const objects = parseAllDocuments(fs.readFileSync(path.join(outdir, file), 'utf8')).map((d) => d.toJSON());
         expect(objects.map((o) => o.kind)).toEqual(['ServiceAccount', 'Role', 'RoleBinding', 'ConfigMap', 'Service', 'Service', 'Job']);
@@ -28,6 +28,9 @@ describe('examples/cdk8s', () => {
       // The file's digest, not its path on this machine, is in the manifests.
       expect(driver.initContainers[0].args.at(-1)).toMatch(/^[0-9a-f]{64}=pi\.py$/);
       expect(JSON.stringify(staged)).not.toContain(path.dirname(examples));
+      const zeppelin = parseAllDocuments(fs.readFileSync(path.join(outdir, 'zeppelin.k8s.yaml'), 'utf8')).map((d) => d.toJSON());
+      expect(zeppelin.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(['zeppelin-server']);
+      expect(new Set(zeppelin.map((o) => o.metadata.namespace))).toEqual(new Set(['notebooks']));
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

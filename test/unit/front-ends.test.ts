@@ -5,10 +5,12 @@ import { PySparkChart } from '../../examples/cdk8s/pyspark';
 import { ShuffleServiceChart } from '../../examples/cdk8s/shuffle-service';
 import { StagedPySparkChart } from '../../examples/cdk8s/staged-pyspark';
 import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
+import { ZeppelinChart } from '../../examples/cdk8s/zeppelin';
 import { pySparkProgram } from '../../examples/pulumi/pyspark';
 import { shuffleServiceProgram } from '../../examples/pulumi/shuffle-service';
 import { stagedPySparkProgram } from '../../examples/pulumi/staged-pyspark';
 import { sparkPiProgram } from '../../examples/pulumi/spark-pi';
+import { zeppelinProgram } from '../../examples/pulumi/zeppelin';
 import { PULUMI_ONLY_ANNOTATIONS } from '../../lib/pulumi';
 import { capturePulumiResources, kubeObjectsOf } from '../support/pulumi-mocks';
 
@@ -27,6 +29,7 @@ describe.each([
   ['PySpark', PySparkChart, pySparkProgram],
   ['shuffle service', ShuffleServiceChart, shuffleServiceProgram],
   ['staged PySpark', StagedPySparkChart, stagedPySparkProgram],
+  ['Zeppelin', ZeppelinChart, zeppelinProgram],
 ])('the %s example', (_, Chart, program) => {
   it('renders the same objects through cdk8s and through Pulumi', async () => {
     const cdk8sObjects = Testing.synth(new Chart(Testing.app(), 'test')).sort(byKindAndName);
@@ -61,5 +64,14 @@ describe('the shuffle service example through Pulumi', () => {
       'kubernetes:rbac.authorization.k8s.io/v1:ClusterRole', 'kubernetes:rbac.authorization.k8s.io/v1:Role',
       'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding', 'kubernetes:rbac.authorization.k8s.io/v1:RoleBinding',
     ]);
+  });
+});
+
+describe('the Zeppelin example through Pulumi', () => {
+  it('registers a sparkplane:spark:Zeppelin component whose Deployment waits for everything before it', async () => {
+    const resources = await capturePulumiResources(zeppelinProgram);
+    expect(resources.filter((r) => r.type === 'sparkplane:spark:Zeppelin')).toHaveLength(1);
+    expect(resources.filter((r) => r.type.startsWith('kubernetes:')).map((r) => r.type)).toContain('kubernetes:apps/v1:Deployment');
+    expect(resources.some((r) => r.type.includes('ClusterRole'))).toBe(false);
   });
 });

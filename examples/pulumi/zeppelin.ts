@@ -1,0 +1,18 @@
+// Zeppelin for a team: the same stack as the cdk8s example. Create the users Secret first (see there).
+import { Zeppelin } from 'sparkplane/pulumi';
+
+export async function zeppelinProgram() {
+  const zeppelin = new Zeppelin('zeppelin', {
+    namespace: 'notebooks',
+    sparkplaneImage: 'registry.example.com/sparkplane:0.1.0',
+    auth: { users: { secretName: 'zeppelin-users', key: 'users' } },
+    spark: {
+      sparkVersion: '4.0.2',
+      driver: { memory: '2g' },
+      executor: { cores: 1, memory: '2g' },
+      dynamicAllocation: { maxExecutors: 4 },
+    },
+    storageSize: '5Gi',
+  });
+  return { service: zeppelin.serviceName };
+}
