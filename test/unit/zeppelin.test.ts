@@ -183,6 +183,23 @@ describe('Zeppelin', () => {
       expect(executorLabels).toMatchObject({ 'sparkplane.io/application': 'notebooks', 'spark-role': 'executor' });
     });
 
+    it('carries the allocator sidecar and staged files as a SparkApplication driver pod does', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-zeppelin-staged-'));
+      const jar = path.join(dir, 'udfs.jar');
+      fs.writeFileSync(jar, 'jar');
+      try {
+        const staging = { name: 'staging-server', namespace: 'analytics', image: 'registry.example.com/sparkplane:0.1.0' };
+        const rendered = objectsOf({ ...spec, spark: { ...spec.spark, allocator: { image: 'registry.example.com/sparkplane:0.1.0' }, staging, jars: [jar] } });
+        const [p] = templateObjects(rendered.template);
+        expect(p.spec.initContainers.map((c: any) => c.name)).toEqual(['copy-zeppelin', 'fetch-staged', 'install-allocator-bridge', 'allocator']);
+        expect(rendered.seed.properties['spark.jars']).toBe('file:///opt/sparkplane/staged/udfs.jar');
+        expect(rendered.seed.properties['spark.driver.extraClassPath']).toMatch(/sparkplane-allocator-bridge\.jar$/);
+        expect(rendered.one('Role', 'notebooks-interpreter').rules).toContainEqual({ apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] });
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('escapes Jinja in user text, so a value reaches the pod as written', () => {
       const t = objectsOf({ ...spec, spark: { ...spec.spark, driver: { env: { GREETING: 'hi {{name}} {% x %}' } } } }).template;
       expect(t).toContain(`"hi {{ '{{' }}name}} {{ '{%' }} x %}"`);
