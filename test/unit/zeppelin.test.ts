@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { renderSparkApplication, renderZeppelin, SparkplaneValidationError, type ZeppelinSpec } from '../../lib/core';
 import { mergeInterpreterSettings } from '../../lib/zeppelin-settings/merge';
 import { OWNED_KEYS_FILE, runZeppelinSettings } from '../../lib/zeppelin-settings/program';
+import { bundleImageProgram, ImageProgramProcess } from '../support/image-program';
 import { parseJavaProperties } from '../support/render-helpers';
 
 const spec: ZeppelinSpec = {
@@ -307,4 +308,31 @@ describe('zeppelin-settings', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the interpreter-settings init container, as rendered, from the bundled image program', () => {
+  it('writes the rendered seed into interpreter.json on the claim and exits 0; bad arguments exit 2', async () => {
+    const { server, one } = objectsOf();
+    const init = server.initContainers.find((c: any) => c.name === 'interpreter-settings');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-zeppelin-init-'));
+    try {
+      // The container's paths, under a temporary root: the seed ConfigMap's mount and the claim's.
+      const seedMount = init.volumeMounts.find((m: any) => m.name === 'interpreter-settings').mountPath;
+      const seedPath = init.args[init.args.indexOf('--seed') + 1];
+      fs.mkdirSync(path.join(dir, seedMount), { recursive: true });
+      fs.writeFileSync(path.join(dir, seedPath), one('ConfigMap', 'notebooks-interpreter-settings').data[path.basename(seedPath)]);
+      const args = init.args.map((a: string, i: number) => (init.args[i - 1] === '--seed' || init.args[i - 1] === '--dir' ? path.join(dir, a) : a));
+      const bundle = await bundleImageProgram();
+      const program = new ImageProgramProcess(bundle, args, { PATH: process.env.PATH });
+      expect(await program.exited).toBe(0);
+      const json = JSON.parse(fs.readFileSync(path.join(dir, '/data/conf/interpreter.json'), 'utf8'));
+      expect(json.interpreterSettings.spark.properties['spark.executor.memory']).toEqual({ name: 'spark.executor.memory', value: '4g', type: 'string' });
+      expect(program.logs[0]).toMatchObject({ level: 'info', component: 'zeppelin-settings', setting: 'spark' });
+      const usage = new ImageProgramProcess(bundle, ['zeppelin-settings', '--seed'], { PATH: process.env.PATH });
+      expect(await usage.exited).toBe(2);
+      expect(usage.stderr.join('')).toMatch(/usage: sparkplane zeppelin-settings --seed/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
