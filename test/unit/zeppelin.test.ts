@@ -98,6 +98,14 @@ describe('Zeppelin', () => {
     expect(server.volumes.find((v: any) => v.name === 'data').persistentVolumeClaim.claimName).toBe('notebooks-data');
   });
 
+  it('restarts the server when what it reads only at start changes: settings, the seed, the template', () => {
+    const digest = (s: ZeppelinSpec) => objectsOf(s).deployment.spec.template.metadata.annotations['sparkplane.io/spark-conf-sha256'];
+    expect(digest(spec)).toMatch(/^[0-9a-f]{64}$/);
+    expect(digest(spec)).toBe(digest({ ...spec }));
+    expect(digest({ ...spec, spark: { ...spec.spark, executor: { memory: '8g' } } })).not.toBe(digest(spec));
+    expect(digest({ ...spec, interpreterIdleTimeout: '2h' })).not.toBe(digest(spec));
+  });
+
   it('assembles shiro.ini in memory from the users Secret: no password in a ConfigMap', () => {
     const shiro = one('ConfigMap', 'notebooks-shiro').data['shiro-without-users.ini'];
     expect(shiro).not.toMatch(/^\[users\]/m);

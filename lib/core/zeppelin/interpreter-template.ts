@@ -111,8 +111,6 @@ function interpreterService(): Record<string, unknown> {
     metadata: { namespace: NAMESPACE, name: POD_NAME },
     spec: {
       clusterIP: 'None',
-      // Executors resolve the driver before it is ready (upstream's choice too).
-      publishNotReadyAddresses: true,
       selector: { app: POD_NAME },
       ports: [
         { name: 'intp', port: ZEPPELIN_INTERPRETER_PORT, protocol: 'TCP' },

@@ -11,7 +11,7 @@ import { driverPolicyRules } from '../spark-application/driver-rbac';
 import { sha256 } from '../spark-application/driver-job';
 import { renderExecutorPodTemplate } from '../spark-application/executor-pod-template';
 import { EXECUTOR_POD_TEMPLATE_FILE, SPARK_PROPERTIES_FILE } from '../spark-application/layout';
-import { APPLICATION_LABEL, applicationLabels, SPARK_ROLE_LABEL } from '../spark-application/naming';
+import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPARK_ROLE_LABEL } from '../spark-application/naming';
 import { formatJavaProperties } from '../spark-application/spark-properties';
 import { assertEmittedKeysExist } from '../spark/conf-keys';
 import { toYaml } from '../yaml';
@@ -53,6 +53,10 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
   const executorPodTemplate = toYaml(renderExecutorPodTemplate(app));
   const properties = formatJavaProperties(sparkProperties);
   const interpreterTemplate = renderInterpreterTemplate(app, image, pullPolicy, sha256(properties + executorPodTemplate));
+  const settings = serverSettings(spec, app.image);
+  const seed = `${JSON.stringify({ setting: 'spark', group: 'spark', properties: interpreterSettingProperties(app) }, null, 2)}\n`;
+  // The server reads its settings, the seed and the users only when it starts: a change restarts it.
+  const configDigest = sha256(JSON.stringify([settings, seed, interpreterTemplate, spec.auth.users ? SHIRO_INI_WITHOUT_USERS : '']));
   const roleRef = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name });
   const serverSelector = zeppelinServerSelector(spec.name);
   const interpreterSelector = { [ZEPPELIN_INTERPRETER_LABEL]: spec.name, [SPARK_ROLE_LABEL]: 'driver' };
@@ -64,10 +68,11 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: meta(names.server, 'server'),
-      // Exactly the launcher's calls (K8sRemoteInterpreterProcess, fabric8 6.13): createOrReplace
-      // creates (get and update only after a 409, which random pod names never meet), status reads
-      // one pod, start and stop watch it by name, stop deletes what was created. Interpreter pod
-      // names are random, so no resourceNames can narrow it.
+      // Exactly the launcher's calls (K8sRemoteInterpreterProcess, fabric8 6.13): a GET of each
+      // template object before creating and before deleting it, createOrReplace's create (update only
+      // after a 409, which random pod names never meet), a GET of the pod for its phase, a watch by
+      // name (a fieldSelector watch: no list), and the deletes. Pod names are random, so no
+      // resourceNames can narrow it.
       rules: [
         { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'get', 'watch'] },
         { apiGroups: [''], resources: ['services'], verbs: ['create', 'delete', 'get'] },
@@ -85,13 +90,8 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
       data: { [SPARK_PROPERTIES_FILE]: properties, [EXECUTOR_POD_TEMPLATE_FILE]: executorPodTemplate },
     },
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.interpreterTemplate, 'interpreter'), data: { [INTERPRETER_TEMPLATE_FILE]: interpreterTemplate } },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.serverConfig, 'server'), data: serverSettings(spec, app.image) },
-    {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: meta(names.interpreterSettings, 'server'),
-      data: { [SETTINGS_SEED_FILE]: `${JSON.stringify({ setting: 'spark', group: 'spark', properties: interpreterSettingProperties(app) }, null, 2)}\n` },
-    },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.serverConfig, 'server'), data: settings },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.interpreterSettings, 'server'), data: { [SETTINGS_SEED_FILE]: seed } },
     ...(spec.auth.users ? [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.shiro, 'server'), data: { 'shiro-without-users.ini': SHIRO_INI_WITHOUT_USERS } }] : []),
     {
       apiVersion: 'v1',
@@ -99,7 +99,7 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
       metadata: meta(names.data, 'server'),
       spec: compact({ accessModes: ['ReadWriteOnce'], storageClassName: spec.storageClassName, resources: { requests: { storage: spec.storageSize ?? '10Gi' } } }),
     },
-    serverDeployment(spec, image, pullPolicy, meta(names.server, 'server'), serverSelector),
+    serverDeployment(spec, image, pullPolicy, meta(names.server, 'server'), serverSelector, configDigest),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -137,12 +137,8 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
         ingress: [
           // Only the server drives an interpreter (and may proxy its Spark UI).
           { from: [{ podSelector: { matchLabels: serverSelector } }], ports: [{ port: ZEPPELIN_INTERPRETER_PORT, protocol: 'TCP' }, { port: app.driver.uiPort, protocol: 'TCP' }] },
-          // Executors reach their driver. On the host network (shuffle service) they come from node
-          // addresses, which no pod selector matches: the driver ports are then open to the cluster.
-          {
-            ...(app.shuffleService ? {} : { from: [{ podSelector: { matchLabels: executorSelector } }] }),
-            ports: [{ port: ZEPPELIN_SPARK_DRIVER_PORT, protocol: 'TCP' }, { port: ZEPPELIN_SPARK_BLOCK_MANAGER_PORT, protocol: 'TCP' }],
-          },
+          // Executors reach their driver (never on the host network: validation refuses the shuffle service).
+          { from: [{ podSelector: { matchLabels: executorSelector } }], ports: [{ port: ZEPPELIN_SPARK_DRIVER_PORT, protocol: 'TCP' }, { port: ZEPPELIN_SPARK_BLOCK_MANAGER_PORT, protocol: 'TCP' }] },
         ],
       },
     },
@@ -217,7 +213,7 @@ function prepareConfScript(spec: ZeppelinSpec): string {
   return copy;
 }
 
-function serverDeployment(spec: ZeppelinSpec, image: string, pullPolicy: string, metadata: { name: string; namespace: string; labels: Record<string, string> }, selector: Record<string, string>): KubeObject {
+function serverDeployment(spec: ZeppelinSpec, image: string, pullPolicy: string, metadata: { name: string; namespace: string; labels: Record<string, string> }, selector: Record<string, string>, configDigest: string): KubeObject {
   const names = zeppelinNames(spec.name);
   const memory = spec.memory ?? '2Gi';
   const auth = spec.auth.users ?? spec.auth.shiroIni;
@@ -237,7 +233,7 @@ function serverDeployment(spec: ZeppelinSpec, image: string, pullPolicy: string,
       // (and, by the owner references, its interpreters with it).
       strategy: { type: 'Recreate' },
       template: {
-        metadata: { labels: { ...metadata.labels, ...selector } },
+        metadata: { labels: { ...metadata.labels, ...selector }, annotations: { [SPARK_CONF_DIGEST_ANNOTATION]: configDigest } },
         spec: compact({
           serviceAccountName: names.server,
           // The launcher's Kubernetes client uses the token and reads its namespace next to it.

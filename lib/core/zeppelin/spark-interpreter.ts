@@ -2,7 +2,7 @@
 // validated, resolved and turned into Spark properties by the SparkApplication code itself. The
 // interpreter pod is the application's driver (client mode): Zeppelin's launcher names it, and fixes
 // the master, the namespace, the driver's address and its ports.
-import { driverContainerMemoryMiB, resolveSparkApplication, type ResolvedSparkApplication } from '../spark-application/resolve';
+import { resolveSparkApplication, type ResolvedSparkApplication } from '../spark-application/resolve';
 import { renderSparkProperties } from '../spark-application/spark-properties';
 import type { SparkApplicationSpec } from '../spark-application/spec';
 import { defaultSparkImage } from '../spark/spark-version';
@@ -55,11 +55,6 @@ export function resolveInterpreterApplication(spec: ZeppelinSpec): ResolvedSpark
   const interpreters = interpretersOf(spec);
   const language = interpreters.some((i) => i === 'r' || i === 'ir') ? 'r' : interpreters.some((i) => i === 'pyspark' || i === 'ipyspark') ? 'python' : 'jvm';
   return { ...app, language, image: spec.spark.image ?? defaultSparkImage(app.version, language) };
-}
-
-/** Memory of the interpreter container, MiB: the driver's heap plus overhead. */
-export function interpreterMemoryMiB(app: ResolvedSparkApplication): number {
-  return driverContainerMemoryMiB(app);
 }
 
 /** The interpreter's Spark properties, without the keys the launcher sets. */
