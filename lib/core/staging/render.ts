@@ -2,6 +2,7 @@
 // its identity and permissions, the tokens Secret (empty: the server fills it), the claim, the
 // Deployment, its Service and its NetworkPolicy.
 import { compact } from '../compact';
+import { podPlacementFields } from '../pod-placement';
 import type { KubeObject } from '../kube-objects';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
 import { SPARKPLANE_IMAGE_UID } from '../allocator/allocator-sidecar';
@@ -112,9 +113,7 @@ export function renderStagingServer(spec: StagingServerSpec): KubeObject[] {
             serviceAccountName: names.server,
             enableServiceLinks: false,
             securityContext: restrictedPodSecurityContext(SPARKPLANE_IMAGE_UID),
-            nodeSelector: spec.nodeSelector && Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
-            tolerations: spec.tolerations?.length ? spec.tolerations : undefined,
-            imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
+            ...podPlacementFields(spec),
             containers: [{
               name: 'staging-server',
               image: spec.image,

@@ -4,6 +4,7 @@
 // driver Role of SparkApplication), its Spark ConfigMap (executor pod template), the interpreter pod
 // template the launcher renders, and the NetworkPolicies.
 import { compact } from '../compact';
+import { podPlacementFields } from '../pod-placement';
 import type { KubeObject } from '../kube-objects';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
 import { sparkDurationMs } from '../quantity';
@@ -240,9 +241,7 @@ function serverDeployment(spec: ZeppelinSpec, image: string, pullPolicy: string,
           automountServiceAccountToken: true,
           enableServiceLinks: false,
           securityContext: restrictedPodSecurityContext(ZEPPELIN_UID),
-          nodeSelector: spec.nodeSelector && Object.keys(spec.nodeSelector).length ? spec.nodeSelector : undefined,
-          tolerations: spec.tolerations?.length ? spec.tolerations : undefined,
-          imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
+          ...podPlacementFields(spec),
           initContainers: [{
             name: 'interpreter-settings',
             image: spec.sparkplaneImage,
