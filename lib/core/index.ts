@@ -14,3 +14,4 @@ export * from './shuffle-service';
 export { imageProblem } from './props-checker';
 export * from './staging';
 export * from './zeppelin';
+export * from './monitoring';

@@ -11,6 +11,7 @@ import {
 import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPARK_ROLE_LABEL } from './naming';
 import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
 import { compact } from '../compact';
+import { driverMetricsAnnotations, prometheusEnabled } from '../monitoring/spark-metrics';
 import { shuffleDriverArguments, shuffleDriverEnv } from '../shuffle-service/application-wiring';
 import { fetchStagedContainer, stagedFilesMount, stagingVolumes } from '../staging/application-wiring';
 import { allocatorDriverEnv, allocatorDriverMounts, allocatorInitContainers, allocatorVolumes } from '../allocator/allocator-sidecar';
@@ -95,7 +96,11 @@ export function driverPodTemplate(app: ResolvedSparkApplication, sparkProperties
   return {
     metadata: {
       labels: { ...applicationLabels(app.name, { ...spec.labels, ...driver.labels }, 'driver'), ...driverSelector(app) },
-      annotations: { ...driver.annotations, [SPARK_CONF_DIGEST_ANNOTATION]: sparkPropertiesDigest },
+      annotations: {
+        ...driver.annotations,
+        ...(prometheusEnabled(spec.monitoring) ? driverMetricsAnnotations(driver.uiPort) : {}),
+        [SPARK_CONF_DIGEST_ANNOTATION]: sparkPropertiesDigest,
+      },
     },
     spec: compact({
       serviceAccountName: app.serviceAccountName,

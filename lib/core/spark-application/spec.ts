@@ -5,6 +5,7 @@ import type { AllocatorSpec } from '../allocator/allocator-spec';
 import type { PodSecurityLevel } from '../pod-security';
 import type { ShuffleServiceRef } from '../shuffle-service/spec';
 import type { StagingServerRef } from '../staging/spec';
+import type { SparkMonitoringSpec } from '../monitoring/spark-metrics';
 
 /** The language of the application's main resource. */
 export type SparkApplicationType = 'Java' | 'Scala' | 'Python' | 'R';
@@ -168,6 +169,12 @@ export interface SparkApplicationSpec {
    * @default - no service: with dynamicAllocation, shuffle tracking keeps executors that hold shuffle data
    */
   readonly shuffleService?: ShuffleServiceRef;
+  /**
+   * Expose Spark's metrics to Prometheus: the driver's and executors' at stable names on the driver's
+   * UI port, the driver pod annotated for scraping (docs/monitoring.md).
+   * @default - no metrics endpoints
+   */
+  readonly monitoring?: SparkMonitoringSpec;
   /** Volumes that the driver and executors may mount (`volumeMounts`). @default - none */
   readonly volumes?: readonly KubeVolume[];
   /** Spark configuration; every key is checked against the keys of `sparkVersion`. @default - none */

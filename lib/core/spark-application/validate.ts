@@ -28,6 +28,7 @@ import { MAX_APPLICATION_NAME_LENGTH } from './naming';
 import { applicationType } from './resolve';
 import type { SparkApplicationSpec, SparkDriverSpec, SparkExecutorSpec, SparkPodSpec } from './spec';
 import { RESERVED_SPARK_CONF_KEYS } from './spark-properties';
+import { MONITORING_OWNED_SPARK_KEYS, prometheusEnabled } from '../monitoring/spark-metrics';
 
 const APPLICATION_TYPES = ['Java', 'Scala', 'Python', 'R'];
 const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'];
@@ -78,6 +79,10 @@ class SpecChecker extends PropsChecker {
     this.checkExecutorCount(spec.executor, spec.dynamicAllocation);
     this.checkSparkConf();
     if (spec.allocator !== undefined) this.checkAllocator();
+    if (spec.monitoring !== undefined) {
+      if (!isRecord(spec.monitoring)) problems.add('monitoring', spec.monitoring, 'must be an object, e.g. { prometheus: true }');
+      else this.optional('monitoring.prometheus', spec.monitoring.prometheus, (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'));
+    }
     if (spec.shuffleService !== undefined) this.checkShuffleService();
   }
 
@@ -382,6 +387,8 @@ class SpecChecker extends PropsChecker {
         if (typeof value !== 'string') problems.add(path, value, 'must be a string (Spark reads every value as text)');
         if (!key.startsWith('spark.')) problems.add(path, value, 'Spark ignores keys that do not start with "spark."; for Hadoop settings use hadoopConf');
         else if (key in RESERVED_SPARK_CONF_KEYS) problems.add(path, value, `is rendered from typed props; set ${RESERVED_SPARK_CONF_KEYS[key]} instead`);
+        else if (prometheusEnabled(spec.monitoring) && key in MONITORING_OWNED_SPARK_KEYS) problems.add(path, value, `is rendered by monitoring (${MONITORING_OWNED_SPARK_KEYS[key]}); remove it, or set monitoring.prometheus to false`);
+        else if (prometheusEnabled(spec.monitoring) && key === 'spark.ui.enabled' && value === 'false') problems.add(path, value, 'turns off the driver\'s UI, which serves the metrics monitoring exposes; remove it, or set monitoring.prometheus to false');
         else if (key.startsWith('spark.hadoop.')) problems.add(path, value, `set it as hadoopConf["${key.slice('spark.hadoop.'.length)}"]`);
         else if (version) {
           const keyProblem = sparkConfKeyProblem(key, version.line, Array.isArray(custom) ? custom : []);

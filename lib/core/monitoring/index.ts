@@ -1,0 +1,2 @@
+export * from './spark-metrics';
+export * from './spark-metric-names';

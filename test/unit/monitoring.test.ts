@@ -1,0 +1,73 @@
+// Prometheus monitoring of Spark applications (issue 9): what `monitoring` adds to the Spark
+// configuration and the driver pod, and its errors. The e2e suite scrapes a real driver.
+import { renderZeppelin, SparkplaneValidationError, type SparkApplicationSpec } from '../../lib/core';
+import { rendered } from '../support/render-helpers';
+
+const app = (extra: Partial<SparkApplicationSpec> = {}): SparkApplicationSpec => ({
+  name: 'etl', namespace: 'batch', sparkVersion: '4.0.5', mainClass: 'com.example.Etl', mainApplicationFile: 'local:///opt/app.jar', monitoring: {}, ...extra,
+});
+
+function problemsOf(spec: SparkApplicationSpec): Array<{ path: string; message: string }> {
+  try {
+    rendered(spec);
+  } catch (error) {
+    if (error instanceof SparkplaneValidationError) return error.problems.map(({ path, message }) => ({ path, message }));
+    throw error;
+  }
+  throw new Error('expected a SparkplaneValidationError');
+}
+
+describe.each(['4.0.5', '3.5.9'])('monitoring on Spark %s', (sparkVersion) => {
+  const { properties, driverPod, executorTemplate } = rendered(app({ sparkVersion }));
+
+  it('turns on Spark\'s PrometheusServlet, the executors\' endpoint, the JVM and appStatus sources, under a constant namespace', () => {
+    expect(properties).toMatchObject({
+      'spark.metrics.namespace': 'spark',
+      'spark.metrics.conf.*.sink.prometheusServlet.class': 'org.apache.spark.metrics.sink.PrometheusServlet',
+      'spark.metrics.conf.*.sink.prometheusServlet.path': '/metrics/prometheus',
+      'spark.metrics.conf.*.source.jvm.class': 'org.apache.spark.metrics.source.JvmSource',
+      'spark.metrics.appStatusSource.enabled': 'true',
+      // Off by default in 3.5.
+      'spark.ui.prometheus.enabled': 'true',
+    });
+  });
+
+  it('annotates the driver pod with its UI port and both paths, and leaves executors alone (they serve nothing)', () => {
+    expect(driverPod.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': properties['spark.ui.port'],
+      'prometheus.io/path': '/metrics/prometheus/',
+      'sparkplane.io/metrics-executors-path': '/metrics/executors/prometheus',
+    });
+    expect(driverPod.spec.containers[0].ports).toContainEqual({ name: 'spark-ui', containerPort: Number(properties['spark.ui.port']), protocol: 'TCP' });
+    expect(executorTemplate.metadata.annotations).toBeUndefined();
+  });
+});
+
+describe('monitoring', () => {
+  it('adds nothing without the option, or with prometheus: false', () => {
+    for (const spec of [app({ monitoring: undefined }), app({ monitoring: { prometheus: false } })]) {
+      const { properties, driverPod } = rendered(spec);
+      expect(Object.keys(properties).filter((k) => k.startsWith('spark.metrics.') || k === 'spark.ui.prometheus.enabled')).toEqual([]);
+      expect(driverPod.metadata.annotations['prometheus.io/scrape']).toBeUndefined();
+    }
+  });
+
+  it('refuses keys it owns, a UI switched off, and a malformed option', () => {
+    expect(problemsOf(app({ sparkConf: { 'spark.metrics.namespace': '${spark.app.name}', 'spark.ui.enabled': 'false' } }))).toEqual([
+      { path: 'sparkConf["spark.metrics.namespace"]', message: 'is rendered by monitoring (constant, so that metric names stay the same across runs); remove it, or set monitoring.prometheus to false' },
+      { path: 'sparkConf["spark.ui.enabled"]', message: 'turns off the driver\'s UI, which serves the metrics monitoring exposes; remove it, or set monitoring.prometheus to false' },
+    ]);
+    expect(problemsOf(app({ monitoring: { prometheus: 'yes' as never } }))).toEqual([{ path: 'monitoring.prometheus', message: 'must be true or false' }]);
+    // Without monitoring the keys are the user's.
+    expect(() => rendered(app({ monitoring: undefined, sparkConf: { 'spark.metrics.namespace': 'mine' } }))).not.toThrow();
+  });
+
+  it('reaches Zeppelin\'s interpreter: its settings carry the keys, its pod the annotations', () => {
+    const objects = renderZeppelin({ name: 'notebooks', sparkplaneImage: 'r/sp:1', auth: { allowAnonymousAccessByAnyoneWhoCanReachZeppelin: true }, spark: { sparkVersion: '4.0.5', monitoring: {} } }) as any[];
+    const seed = JSON.parse(objects.find((o) => o.metadata.name === 'notebooks-interpreter-settings').data['spark-setting.json']);
+    expect(seed.properties['spark.metrics.namespace']).toBe('spark');
+    const template = objects.find((o) => o.metadata.name === 'notebooks-interpreter-template').data['100-interpreter-spec.yaml'];
+    expect(template).toContain('prometheus.io/path: "/metrics/prometheus/"');
+  });
+});
