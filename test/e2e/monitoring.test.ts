@@ -73,7 +73,7 @@ describe.each(VERSIONS)('an application with monitoring on Spark %s', (version) 
     });
     const run = runApplication(node!, spec, { timeoutMs: 420_000 });
     // Where the driver pod's annotations point (the process node's pods share its address).
-    const job = renderSparkApplication(spec).find((o) => o.kind === 'Job') as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
+    const job = renderSparkApplication(spec).find((o) => o.kind === 'Job') as unknown as { spec: { template: { metadata: { annotations: Record<string, string> } } } };
     const { annotations } = job.spec.template.metadata;
     const base = `http://${POD_IP}:${annotations['prometheus.io/port']}`;
     [driverScrapes, executorScrapes, timeline] = await Promise.all([
