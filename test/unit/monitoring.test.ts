@@ -1,6 +1,6 @@
 // Prometheus monitoring of Spark applications (issue 9): what `monitoring` adds to the Spark
 // configuration and the driver pod, and its errors. The e2e suite scrapes a real driver.
-import { renderZeppelin, SparkplaneValidationError, type SparkApplicationSpec } from '../../lib/core';
+import { renderZeppelin, SparkplaneValidationError, sparkplaneScrapeConfigs, type SparkApplicationSpec } from '../../lib/core';
 import { rendered } from '../support/render-helpers';
 
 const app = (extra: Partial<SparkApplicationSpec> = {}): SparkApplicationSpec => ({
@@ -69,5 +69,36 @@ describe('monitoring', () => {
     expect(seed.properties['spark.metrics.namespace']).toBe('spark');
     const template = objects.find((o) => o.metadata.name === 'notebooks-interpreter-template').data['100-interpreter-spec.yaml'];
     expect(template).toContain('prometheus.io/path: "/metrics/prometheus/"');
+  });
+});
+
+describe('scrape configurations', () => {
+  const [driver, executors, programs] = sparkplaneScrapeConfigs(['batch', 'notebooks']) as any[];
+  const metaOf = (name: string) => `__meta_kubernetes_pod_annotation_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+
+  it('discover pods in exactly the namespaces given, or everywhere for "*"', () => {
+    expect(driver.kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['batch', 'notebooks'] } }]);
+    expect((sparkplaneScrapeConfigs('*')[0] as any).kubernetes_sd_configs).toEqual([{ role: 'pod' }]);
+  });
+
+  it('read the annotations a monitored driver pod carries, for its port and both paths', () => {
+    const { driverPod } = rendered(app());
+    const annotations = driverPod.metadata.annotations as Record<string, string>;
+    const sources = (job: any) => job.relabel_configs.flatMap((r: any) => r.source_labels ?? []);
+    for (const name of ['prometheus.io/scrape', 'prometheus.io/port', 'prometheus.io/path']) {
+      expect(annotations[name]).toBeDefined();
+      expect(sources(driver)).toContain(metaOf(name));
+    }
+    expect(sources(executors)).toContain(metaOf('sparkplane.io/metrics-executors-path'));
+    expect(annotations['sparkplane.io/metrics-executors-path']).toBe('/metrics/executors/prometheus');
+    expect(driver.relabel_configs.find((r: any) => r.target_label === '__metrics_path__').source_labels).toEqual([metaOf('prometheus.io/path')]);
+  });
+
+  it('find the library\'s programs by their metrics port names', () => {
+    const portRule = programs.relabel_configs.find((r: any) => r.source_labels?.[0] === '__meta_kubernetes_pod_container_port_name');
+    const { driverPod } = rendered(app({ allocator: { image: 'registry.example.com/sparkplane:0.1.0' } }));
+    const sidecarPort = driverPod.spec.initContainers.find((c: any) => c.name === 'allocator').ports[0].name;
+    expect(new RegExp(`^(?:${portRule.regex})$`).test(sidecarPort)).toBe(true);
+    expect(driverPod.metadata.labels['app.kubernetes.io/managed-by']).toBe('sparkplane');
   });
 });

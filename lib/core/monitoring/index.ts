@@ -1,2 +1,3 @@
 export * from './spark-metrics';
 export * from './spark-metric-names';
+export * from './scrape-configs';
