@@ -26,20 +26,23 @@ afterAll(async () => {
 /** Names and label sets seen on one endpoint while the application ran. */
 interface Scrapes {
   ok: number;
+  /** 200 answers that are not metrics: Spark's "Spark is starting up" page, before the UI is ready. */
+  notMetrics: number;
   names: Set<string>;
   lines: string[];
 }
 
 /** Scrapes `url` every second until `stop` resolves, keeping every metric name of a 200 answer. */
 async function scrapeUntil(url: string, stop: Promise<unknown>): Promise<Scrapes> {
-  const seen: Scrapes = { ok: 0, names: new Set(), lines: [] };
+  const seen: Scrapes = { ok: 0, notMetrics: 0, names: new Set(), lines: [] };
   let done = false;
   void stop.finally(() => { done = true; });
   while (!done) {
     try {
       const response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(2000) });
-      if (response.status === 200) {
-        const text = await response.text();
+      const text = response.status === 200 ? await response.text() : undefined;
+      if (text !== undefined && !/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? \S+$/.test(text.split('\n')[0])) seen.notMetrics++;
+      else if (text !== undefined) {
         seen.ok++;
         for (const line of text.split('\n')) {
           const name = /^([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(line)?.[1];
@@ -81,7 +84,7 @@ describe.each(VERSIONS)('an application with monitoring on Spark %s', (version) 
       scrapeUntil(`${base}${annotations['sparkplane.io/metrics-executors-path']}`, run),
       run,
     ]);
-    recordFigures(`monitoring ${version}`, { seconds: timeline.seconds, driverScrapes: driverScrapes.ok, executorScrapes: executorScrapes.ok, driverNames: driverScrapes.names.size, executorNames: executorScrapes.names.size });
+    recordFigures(`monitoring ${version}`, { seconds: timeline.seconds, driverScrapes: driverScrapes.ok, driverNotMetrics: driverScrapes.notMetrics, executorScrapes: executorScrapes.ok, driverNames: driverScrapes.names.size, executorNames: executorScrapes.names.size });
   }, 15 * 60_000);
 
   it('runs to completion while it is scraped', () => {
@@ -94,7 +97,7 @@ describe.each(VERSIONS)('an application with monitoring on Spark %s', (version) 
   it('serves every driver metric name the library uses, under the constant namespace', () => {
     const missing = [...Object.values(SPARK_DRIVER_METRICS), ...Object.values(SPARK_DYNAMIC_ALLOCATION_METRICS)].filter((name) => !driverScrapes.names.has(name));
     expect(missing).toEqual([]);
-    expect([...driverScrapes.names].every((name) => name.startsWith('metrics_spark_driver_'))).toBe(true);
+    expect([...driverScrapes.names].filter((name) => !name.startsWith('metrics_spark_driver_'))).toEqual([]);
   });
 
   it('serves every executor metric name the library uses, labelled by application and executor', () => {
