@@ -4,3 +4,4 @@ export * from './external-shuffle-service';
 export * from './staging-server';
 export { type VolumeInput, type SecretInput } from './kplus-interop';
 export * from './zeppelin';
+export * from './prometheus';

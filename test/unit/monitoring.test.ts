@@ -1,6 +1,7 @@
 // Prometheus monitoring of Spark applications (issue 9): what `monitoring` adds to the Spark
 // configuration and the driver pod, and its errors. The e2e suite scrapes a real driver.
-import { renderZeppelin, SparkplaneValidationError, sparkplaneScrapeConfigs, type SparkApplicationSpec } from '../../lib/core';
+import { parse } from 'yaml';
+import { renderPrometheus, renderZeppelin, SparkplaneValidationError, sparkplaneScrapeConfigs, type PrometheusSpec, type SparkApplicationSpec } from '../../lib/core';
 import { rendered } from '../support/render-helpers';
 
 const app = (extra: Partial<SparkApplicationSpec> = {}): SparkApplicationSpec => ({
@@ -100,5 +101,65 @@ describe('scrape configurations', () => {
     const sidecarPort = driverPod.spec.initContainers.find((c: any) => c.name === 'allocator').ports[0].name;
     expect(new RegExp(`^(?:${portRule.regex})$`).test(sidecarPort)).toBe(true);
     expect(driverPod.metadata.labels['app.kubernetes.io/managed-by']).toBe('sparkplane');
+  });
+});
+
+describe('Prometheus', () => {
+  const objectsOf = (spec: Partial<PrometheusSpec> = {}) => renderPrometheus({ targetNamespaces: ['batch', 'notebooks'], ...spec }) as any[];
+  const objects = objectsOf({ pushgateway: {} });
+  const one = (kind: string, name: string, namespace = 'monitoring') => objects.find((o) => o.kind === kind && o.metadata.name === name && o.metadata.namespace === namespace);
+
+  it('renders its identity, discovery rights per target namespace, configuration, claim, server, Service, NetworkPolicies and the Pushgateway', () => {
+    expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)).toEqual([
+      'ServiceAccount/monitoring/prometheus',
+      'Role/batch/prometheus-discovery', 'RoleBinding/batch/prometheus-discovery',
+      'Role/notebooks/prometheus-discovery', 'RoleBinding/notebooks/prometheus-discovery',
+      'ConfigMap/monitoring/prometheus-config', 'PersistentVolumeClaim/monitoring/prometheus-data',
+      'Deployment/monitoring/prometheus', 'Service/monitoring/prometheus', 'NetworkPolicy/monitoring/prometheus',
+      'Deployment/monitoring/prometheus-pushgateway', 'Service/monitoring/prometheus-pushgateway', 'NetworkPolicy/monitoring/prometheus-pushgateway',
+    ]);
+  });
+
+  it('may only list and watch pods, in exactly its target namespaces; a ClusterRole only for "*"', () => {
+    expect(one('Role', 'prometheus-discovery', 'batch').rules).toEqual([{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }]);
+    expect(one('RoleBinding', 'prometheus-discovery', 'batch').subjects).toEqual([{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'monitoring' }]);
+    expect(objects.some((o) => o.kind.startsWith('Cluster'))).toBe(false);
+    const all = objectsOf({ targetNamespaces: '*' });
+    expect(all.filter((o) => o.kind.startsWith('Cluster')).map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+  });
+
+  it('scrapes the library\'s jobs in its target namespaces, itself, and the Pushgateway with honor_labels', () => {
+    const config = parse(one('ConfigMap', 'prometheus-config').data['prometheus.yml']);
+    expect(config.scrape_configs.map((c: any) => c.job_name)).toEqual(['prometheus', 'spark-driver', 'spark-executors', 'sparkplane', 'pushgateway']);
+    expect(config.scrape_configs[1].kubernetes_sd_configs).toEqual([{ role: 'pod', namespaces: { names: ['batch', 'notebooks'] } }]);
+    expect(config.scrape_configs[4]).toEqual({ job_name: 'pushgateway', honor_labels: true, static_configs: [{ targets: ['prometheus-pushgateway.monitoring.svc:9091'] }] });
+  });
+
+  it('runs "restricted" on its claim, restarted when its configuration changes', () => {
+    const pod = one('Deployment', 'prometheus').spec.template;
+    expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(pod.spec.containers[0].securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(pod.spec.containers[0].args).toEqual(['--config.file=/etc/prometheus/prometheus.yml', '--storage.tsdb.path=/prometheus', '--storage.tsdb.retention.time=15d', '--web.listen-address=:9090']);
+    const other = objectsOf({ scrapeInterval: '30s' }).find((o) => o.kind === 'Deployment').spec.template.metadata.annotations['sparkplane.io/config-sha256'];
+    expect(other).not.toBe(pod.metadata.annotations['sparkplane.io/config-sha256']);
+  });
+
+  it('lets only driver pods of its target namespaces push, and the server scrape', () => {
+    const policy = one('NetworkPolicy', 'prometheus-pushgateway').spec;
+    expect(policy.ingress[0].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'batch' } }, podSelector: { matchLabels: { 'spark-role': 'driver' } } },
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'notebooks' } }, podSelector: { matchLabels: { 'spark-role': 'driver' } } },
+      { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': 'prometheus', 'app.kubernetes.io/component': 'server' } } },
+    ]);
+  });
+
+  it('names what is wrong', () => {
+    const problems = (spec: unknown) => {
+      try { renderPrometheus(spec as PrometheusSpec); } catch (error) { return (error as SparkplaneValidationError).problems.map((p) => p.path); }
+      return [];
+    };
+    expect(problems({})).toEqual(['targetNamespaces']);
+    expect(problems({ targetNamespaces: [], retention: '15 days', retentionSize: '8G', scrapeInterval: '1min' })).toEqual(['targetNamespaces', 'scrapeInterval', 'retention', 'retentionSize']);
+    expect(problems({ targetNamespaces: ['Batch'] })).toEqual(['targetNamespaces[0]']);
   });
 });

@@ -1,0 +1,29 @@
+// The cdk8s front end of the Prometheus component: props in, the core's objects out as ApiObjects.
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { prometheusNames, renderPrometheus, type PrometheusSpec } from '../core';
+import { emitApiObjects } from './emit';
+
+/** Props of a `Prometheus` construct: the core spec. */
+export interface PrometheusProps extends Omit<PrometheusSpec, 'namespace'> {
+  /** Namespace of the server. @default - the chart's namespace, else "monitoring" */
+  readonly namespace?: string;
+}
+
+/**
+ * A Prometheus server that scrapes the monitored Spark applications and sparkplane's programs in its
+ * target namespaces, found by pod discovery with rights in exactly those namespaces.
+ */
+export class Prometheus extends Construct {
+  /** Every object rendered, in order; use `addJsonPatch` on one as an escape hatch. */
+  public readonly apiObjects: readonly ApiObject[];
+  /** The server's Service (port `web` 9090). */
+  public readonly service: ApiObject;
+
+  constructor(scope: Construct, id: string, props: PrometheusProps) {
+    super(scope, id);
+    this.apiObjects = emitApiObjects(this, renderPrometheus({ ...props, namespace: props.namespace ?? Chart.of(this).namespace }));
+    const name = prometheusNames(props).server;
+    this.service = this.apiObjects.find((o) => o.kind === 'Service' && o.metadata.name === name)!;
+  }
+}
