@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { renderPrometheus, sparkplaneScrapeConfigs, toYaml, type PrometheusSpec } from '../../lib/core';
+import { ALERT_RULES_FILE, renderPrometheus, sparkplaneAlertRules, sparkplaneScrapeConfigs, toYaml, type PrometheusSpec } from '../../lib/core';
 import { accessOf } from './support/access-review';
 import { applyAcrossNamespaces, createRestrictedNamespace, deleteNamespace, getObject, kubectl, list, waitFor, type KubeObj } from './support/kube';
 import { REPO_ROOT } from './global-setup';
@@ -105,8 +105,130 @@ describe('the Prometheus component', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('renders a prometheus.yml that promtool accepts', () => {
-    const config = objects.find((o) => o.kind === 'ConfigMap')!.data['prometheus.yml'];
-    expect(checkConfigText(config)).toEqual({ status: 0, output: expect.stringMatching(/SUCCESS/) });
+  it('renders a prometheus.yml and its alerting rules that promtool accepts', () => {
+    const data = objects.find((o) => o.kind === 'ConfigMap')!.data;
+    // The rule file beside the configuration, as the ConfigMap mounts them.
+    const folder = fs.mkdtempSync(path.join(dir, 'config-'));
+    fs.writeFileSync(path.join(folder, ALERT_RULES_FILE), data[ALERT_RULES_FILE]);
+    fs.writeFileSync(path.join(folder, 'prometheus.yml'), data['prometheus.yml']);
+    const run = spawnSync(promtool, ['check', 'config', path.join(folder, 'prometheus.yml')], { encoding: 'utf8' });
+    expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.stringMatching(new RegExp(`SUCCESS: ${sparkplaneAlertRules().flatMap((g) => g.rules).length} rules found`)) });
+  });
+});
+
+/**
+ * promtool unit tests of every alert: synthetic series that must fire it (with its exact labels and
+ * annotations) and healthy ones that must not.
+ */
+describe('the alerting rules, under promtool test rules', () => {
+  const driver = (pod: string) => `{job="spark-driver", namespace="batch", spark_application="etl", pod="${pod}"}`;
+  const cases: Array<{ alert: string; series: Array<{ series: string; values: string }>; evalTime: string; fires: Array<{ labels: Record<string, string>; annotations: Record<string, string> }> }> = [
+    {
+      alert: 'SparkDriverRestarted',
+      series: [{ series: `up${driver('etl-driver-a')}`, values: '1x10' }, { series: `up${driver('etl-driver-b')}`, values: '_x10 1x10' }],
+      evalTime: '15m',
+      fires: [{ labels: { namespace: 'batch', spark_application: 'etl', severity: 'warning' }, annotations: { summary: 'Spark driver of batch/etl restarted', description: 'Its Job started another driver pod in the last 30 minutes (a failure, or the loss of a node).' } }],
+    },
+    {
+      alert: 'SparkJobsFailing',
+      series: [{ series: `metrics_spark_driver_appStatus_jobs_failedJobs_Count${driver('etl-driver-a')}`, values: '0 0 2 2 2' }],
+      evalTime: '4m',
+      fires: [{ labels: { job: 'spark-driver', namespace: 'batch', spark_application: 'etl', pod: 'etl-driver-a', severity: 'warning' }, annotations: { summary: 'Spark jobs failing in batch/etl', description: '2 Spark jobs failed in the last 15 minutes.' } }],
+    },
+    {
+      alert: 'SparkExecutorsLost',
+      series: [{ series: `metrics_spark_driver_ExecutorAllocationManager_executors_numberExecutorsExitedUnexpectedly_Count${driver('etl-driver-a')}`, values: '0 1 2 3 4 5' }],
+      evalTime: '5m',
+      fires: [{ labels: { job: 'spark-driver', namespace: 'batch', spark_application: 'etl', pod: 'etl-driver-a', severity: 'warning' }, annotations: { summary: 'Executors of batch/etl are being lost', description: '5 executors exited unexpectedly in the last 15 minutes (out of memory, evicted or preempted).' } }],
+    },
+    {
+      alert: 'SparkListenerEventsDropped',
+      series: [{ series: `metrics_spark_driver_LiveListenerBus_queue_appStatus_numDroppedEvents_Count${driver('etl-driver-a')}`, values: '0 0 7' }],
+      evalTime: '2m',
+      fires: [{ labels: { job: 'spark-driver', namespace: 'batch', spark_application: 'etl', pod: 'etl-driver-a', severity: 'warning' }, annotations: { summary: 'Spark driver of batch/etl drops status events', description: 'Its appStatus listener queue overflowed: the UI and the metrics undercount; the driver is overloaded.' } }],
+    },
+    {
+      alert: 'SparkExecutorsPending',
+      series: [{ series: 'sparkplane_allocator_pending_executors{job="sparkplane", namespace="batch", spark_application="etl", resource_profile="0"}', values: '3x20' }],
+      evalTime: '15m',
+      fires: [{ labels: { job: 'sparkplane', namespace: 'batch', spark_application: 'etl', resource_profile: '0', severity: 'warning' }, annotations: { summary: 'Executors of batch/etl stuck Pending', description: '3 requested executors have not started for 10 minutes: the cluster or the namespace\'s quota lacks room.' } }],
+    },
+    {
+      alert: 'SparkAllocatorBelowTarget',
+      series: [
+        { series: 'sparkplane_allocator_expected_executors{job="sparkplane", namespace="batch", spark_application="etl", resource_profile="0"}', values: '10x30' },
+        { series: 'sparkplane_allocator_registered_executors{job="sparkplane", namespace="batch", spark_application="etl", resource_profile="0"}', values: '6x30' },
+      ],
+      evalTime: '20m',
+      fires: [{ labels: { job: 'sparkplane', namespace: 'batch', spark_application: 'etl', resource_profile: '0', severity: 'warning' }, annotations: { summary: 'Allocator of batch/etl below its target', description: '4 executors Spark asked for have not registered for 15 minutes.' } }],
+    },
+    {
+      alert: 'SparkplaneTargetDown',
+      series: [{ series: 'up{job="sparkplane", namespace="batch", pod="staging-server-0", container="staging-server", component="sparkplane-staging-server"}', values: '0x10' }],
+      evalTime: '7m',
+      fires: [{ labels: { job: 'sparkplane', namespace: 'batch', pod: 'staging-server-0', container: 'staging-server', component: 'sparkplane-staging-server', severity: 'warning' }, annotations: { summary: 'sparkplane-staging-server batch/staging-server-0 does not answer', description: 'Prometheus cannot scrape its /metrics (container staging-server).' } }],
+    },
+    {
+      alert: 'ShuffleServiceSilent',
+      // The last packet at t=0, never again: silent for > 120 s from minute 3.
+      series: [{ series: 'sparkplane_shuffle_janitor_statsd_last_packet_timestamp_seconds{job="sparkplane", node="node-1"}', values: '0x10' }],
+      evalTime: '6m',
+      fires: [{ labels: { job: 'sparkplane', node: 'node-1', severity: 'critical' }, annotations: { summary: 'External shuffle service down on node-1', description: 'No metrics from the shuffle service for over 2 minutes: executors on that node cannot register, and shuffle files there cannot be read.' } }],
+    },
+    {
+      alert: 'StagingServerDiskNearlyFull',
+      series: [
+        { series: 'sparkplane_staging_volume_free_bytes{job="sparkplane", namespace="batch", pod="staging-server-0"}', values: '500x20' },
+        { series: 'sparkplane_staging_stored_bytes{job="sparkplane", namespace="batch", pod="staging-server-0"}', values: '9500x20' },
+      ],
+      evalTime: '16m',
+      fires: [{ labels: { job: 'sparkplane', namespace: 'batch', pod: 'staging-server-0', severity: 'warning' }, annotations: { summary: 'Staging server batch/staging-server-0 nearly full', description: 'Less than 10% of its claim is free: uploads will fail. Grow the claim or shorten the retention.' } }],
+    },
+  ];
+  /** Series of a healthy cluster, on which no alert may fire. */
+  const healthy = [
+    { series: `up${driver('etl-driver-a')}`, values: '1x30' },
+    { series: `metrics_spark_driver_appStatus_jobs_failedJobs_Count${driver('etl-driver-a')}`, values: '0x30' },
+    { series: `metrics_spark_driver_ExecutorAllocationManager_executors_numberExecutorsExitedUnexpectedly_Count${driver('etl-driver-a')}`, values: '0 1 1x28' },
+    { series: `metrics_spark_driver_LiveListenerBus_queue_appStatus_numDroppedEvents_Count${driver('etl-driver-a')}`, values: '0x30' },
+    { series: 'sparkplane_allocator_pending_executors{job="sparkplane", namespace="batch", spark_application="etl"}', values: '3 3 0x28' },
+    { series: 'sparkplane_allocator_expected_executors{job="sparkplane", namespace="batch", spark_application="etl"}', values: '10x30' },
+    { series: 'sparkplane_allocator_registered_executors{job="sparkplane", namespace="batch", spark_application="etl"}', values: '4 8 10x28' },
+    { series: 'up{job="sparkplane", namespace="batch", pod="staging-server-0"}', values: '1x30' },
+    // A packet every minute.
+    { series: 'sparkplane_shuffle_janitor_statsd_last_packet_timestamp_seconds{job="sparkplane", node="node-1"}', values: '0+60x30' },
+    { series: 'sparkplane_staging_volume_free_bytes{job="sparkplane", namespace="batch", pod="staging-server-0"}', values: '5000x30' },
+    { series: 'sparkplane_staging_stored_bytes{job="sparkplane", namespace="batch", pod="staging-server-0"}', values: '5000x30' },
+  ];
+  let folder: string;
+
+  beforeAll(() => {
+    folder = fs.mkdtempSync(path.join(dir, 'rules-'));
+    fs.writeFileSync(path.join(folder, ALERT_RULES_FILE), toYaml({ groups: sparkplaneAlertRules() }));
+  });
+
+  it('has a case for every alert', () => {
+    expect(cases.map((c) => c.alert).sort()).toEqual(sparkplaneAlertRules().flatMap((g) => g.rules.map((r) => r.alert)).sort());
+  });
+
+  it('are valid rules for promtool check rules', () => {
+    const run = spawnSync(promtool, ['check', 'rules', path.join(folder, ALERT_RULES_FILE)], { encoding: 'utf8' });
+    expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.stringMatching(/SUCCESS/) });
+  });
+
+  it('fire on their synthetic series with the labels and annotations given, and none fires on a healthy cluster', () => {
+    const alerts = sparkplaneAlertRules().flatMap((g) => g.rules.map((r) => r.alert));
+    const tests = [
+      ...cases.map((c) => ({
+        interval: '1m',
+        input_series: c.series,
+        alert_rule_test: [{ eval_time: c.evalTime, alertname: c.alert, exp_alerts: c.fires.map((f) => ({ exp_labels: f.labels, exp_annotations: f.annotations })) }],
+      })),
+      { interval: '1m', input_series: healthy, alert_rule_test: alerts.map((alertname) => ({ eval_time: '25m', alertname, exp_alerts: [] })) },
+    ];
+    const file = path.join(folder, 'tests.yml');
+    fs.writeFileSync(file, toYaml({ rule_files: [ALERT_RULES_FILE], evaluation_interval: '1m', tests }));
+    const run = spawnSync(promtool, ['test', 'rules', file], { encoding: 'utf8' });
+    expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.stringMatching(/SUCCESS/) });
   });
 });

@@ -1,7 +1,14 @@
 // Prometheus monitoring of Spark applications (issue 9): what `monitoring` adds to the Spark
 // configuration and the driver pod, and its errors. The e2e suite scrapes a real driver.
+import { Registry } from 'prom-client';
 import { parse } from 'yaml';
-import { renderPrometheus, renderZeppelin, SparkplaneValidationError, sparkplaneScrapeConfigs, type PrometheusSpec, type SparkApplicationSpec } from '../../lib/core';
+import { ALLOCATOR_METRIC_NAMES } from '../../lib/allocator/metrics';
+import { StatsdRelay } from '../../lib/shuffle-janitor/statsd-relay';
+import { STAGING_METRIC_NAMES } from '../../lib/staging-server/metrics';
+import {
+  renderPrometheus, renderZeppelin, SPARK_DRIVER_METRICS, SPARK_DYNAMIC_ALLOCATION_METRICS, SPARK_EXECUTOR_METRICS, sparkplaneAlertRules, SparkplaneValidationError,
+  sparkplaneScrapeConfigs, type PrometheusSpec, type SparkApplicationSpec,
+} from '../../lib/core';
 import { rendered } from '../support/render-helpers';
 
 const app = (extra: Partial<SparkApplicationSpec> = {}): SparkApplicationSpec => ({
@@ -161,5 +168,30 @@ describe('Prometheus', () => {
     expect(problems({})).toEqual(['targetNamespaces']);
     expect(problems({ targetNamespaces: [], retention: '15 days', retentionSize: '8G', scrapeInterval: '1min' })).toEqual(['targetNamespaces', 'scrapeInterval', 'retention', 'retentionSize']);
     expect(problems({ targetNamespaces: ['Batch'] })).toEqual(['targetNamespaces[0]']);
+  });
+});
+
+describe('alerting rules', () => {
+  it('use only metrics the library\'s targets really serve', () => {
+    const registry = new Registry();
+    new StatsdRelay(registry);
+    const served = new Set<string>([
+      'up',
+      ...ALLOCATOR_METRIC_NAMES,
+      ...STAGING_METRIC_NAMES,
+      ...registry.getMetricsAsArray().map((m) => m.name),
+      // Checked against live drivers by test/e2e/monitoring.test.ts.
+      ...Object.values(SPARK_DRIVER_METRICS), ...Object.values(SPARK_DYNAMIC_ALLOCATION_METRICS), ...Object.values(SPARK_EXECUTOR_METRICS),
+    ]);
+    const promql = new Set(['count', 'by', 'max_over_time', 'increase', 'time', 'sum', 'rate', 'on', 'ignoring', 'and', 'or', 'unless', 'without']);
+    const rules = sparkplaneAlertRules().flatMap((g) => g.rules);
+    expect(rules.length).toBe(9);
+    for (const rule of rules) {
+      // Identifiers outside label matchers and strings, less PromQL's own words and the labels grouped by.
+      const expr = rule.expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').replace(/by \([^)]*\)/g, '');
+      const names = (expr.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []).filter((word) => !promql.has(word));
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) expect({ alert: rule.alert, name, served: served.has(name) }).toEqual({ alert: rule.alert, name, served: true });
+    }
   });
 });

@@ -12,6 +12,7 @@ import { toYaml } from '../yaml';
 import type { PrometheusSpec } from './prometheus-spec';
 import { validatePrometheus } from './prometheus-validate';
 import { sparkplaneScrapeConfigs } from './scrape-configs';
+import { sparkplaneAlertRules } from './alert-rules';
 
 /** The official images' user, `nobody`. */
 const PROMETHEUS_UID = 65534;
@@ -20,6 +21,8 @@ export const PROMETHEUS_PORT = 9090;
 /** The Pushgateway's port. */
 export const PUSHGATEWAY_PORT = 9091;
 const CONFIG_DIR = '/etc/prometheus';
+/** The rule file, in the configuration's ConfigMap. */
+export const ALERT_RULES_FILE = 'sparkplane-alerts.yml';
 const DATA_DIR = '/prometheus';
 
 /** Names of a Prometheus component's objects. */
@@ -35,6 +38,8 @@ export function prometheusConfig(spec: PrometheusSpec): string {
   const interval = spec.scrapeInterval ?? '15s';
   return toYaml({
     global: { scrape_interval: interval, evaluation_interval: interval },
+    // Beside the configuration (a relative path is the configuration file's folder).
+    rule_files: [ALERT_RULES_FILE],
     scrape_configs: [
       { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       ...sparkplaneScrapeConfigs(spec.targetNamespaces, interval),
@@ -54,6 +59,7 @@ export function renderPrometheus(spec: PrometheusSpec): KubeObject[] {
   const serverSelector = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/instance': names.server, 'app.kubernetes.io/component': 'server' };
   const pushgatewaySelector = { ...serverSelector, 'app.kubernetes.io/component': 'pushgateway' };
   const config = prometheusConfig(spec);
+  const rules = toYaml({ groups: sparkplaneAlertRules() });
   const subject = [{ kind: 'ServiceAccount', name: names.server, namespace }];
   // Pod discovery (role: pod) lists and watches pods; nothing else.
   const discoveryRules = [{ apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] }];
@@ -73,7 +79,7 @@ export function renderPrometheus(spec: PrometheusSpec): KubeObject[] {
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(names.server, 'server'), automountServiceAccountToken: false },
     ...rbac,
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.config, 'server'), data: { 'prometheus.yml': config } },
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.config, 'server'), data: { 'prometheus.yml': config, [ALERT_RULES_FILE]: rules } },
     {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
@@ -91,7 +97,7 @@ export function renderPrometheus(spec: PrometheusSpec): KubeObject[] {
         strategy: { type: 'Recreate' },
         template: {
           // The configuration is read at start: a change restarts the server.
-          metadata: { labels: { ...base, ...serverSelector }, annotations: { 'sparkplane.io/config-sha256': sha256(config) } },
+          metadata: { labels: { ...base, ...serverSelector }, annotations: { 'sparkplane.io/config-sha256': sha256(config + rules) } },
           spec: {
             serviceAccountName: names.server,
             // Discovery talks to the API server with the pod's token.
