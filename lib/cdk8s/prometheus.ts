@@ -1,7 +1,7 @@
 // The cdk8s front end of the Prometheus component: props in, the core's objects out as ApiObjects.
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { prometheusNames, renderPrometheus, type PrometheusSpec } from '../core';
+import { prometheusNames, renderPrometheus, renderPrometheusOperatorObjects, type PrometheusOperatorMonitoringSpec, type PrometheusSpec } from '../core';
 import { emitApiObjects } from './emit';
 
 /** Props of a `Prometheus` construct: the core spec. */
@@ -25,5 +25,25 @@ export class Prometheus extends Construct {
     this.apiObjects = emitApiObjects(this, renderPrometheus({ ...props, namespace: props.namespace ?? Chart.of(this).namespace }));
     const name = prometheusNames(props).server;
     this.service = this.apiObjects.find((o) => o.kind === 'Service' && o.metadata.name === name)!;
+  }
+}
+
+/** Props of a `PrometheusOperatorMonitoring` construct: the core spec. */
+export interface PrometheusOperatorMonitoringProps extends Omit<PrometheusOperatorMonitoringSpec, 'namespace'> {
+  /** Namespace of the PodMonitors and the PrometheusRule. @default - the chart's namespace, else "monitoring" */
+  readonly namespace?: string;
+}
+
+/**
+ * For clusters running the Prometheus Operator: PodMonitors for monitored Spark drivers and
+ * sparkplane's programs, and a PrometheusRule with the library's alerting rules.
+ */
+export class PrometheusOperatorMonitoring extends Construct {
+  /** Every object rendered, in order. */
+  public readonly apiObjects: readonly ApiObject[];
+
+  constructor(scope: Construct, id: string, props: PrometheusOperatorMonitoringProps) {
+    super(scope, id);
+    this.apiObjects = emitApiObjects(this, renderPrometheusOperatorObjects({ ...props, namespace: props.namespace ?? Chart.of(this).namespace }));
   }
 }

@@ -21,6 +21,10 @@ const resourceClasses: Record<string, KubeResourceClass> = {
   'apps/v1/DaemonSet': k8s.apps.v1.DaemonSet,
   'apps/v1/Deployment': k8s.apps.v1.Deployment,
   'networking.k8s.io/v1/NetworkPolicy': k8s.networking.v1.NetworkPolicy,
+  'networking.k8s.io/v1/Ingress': k8s.networking.v1.Ingress,
+  // The Prometheus Operator's kinds have no typed class: the provider's generic custom resource.
+  'monitoring.coreos.com/v1/PodMonitor': k8s.apiextensions.CustomResource,
+  'monitoring.coreos.com/v1/PrometheusRule': k8s.apiextensions.CustomResource,
 };
 
 /** Creates the typed resource for `object` (given with Inputs substituted) as a child of `parent`. */

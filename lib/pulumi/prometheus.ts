@@ -1,6 +1,6 @@
 // The Pulumi front end of the Prometheus component; see the cdk8s construct of the same name.
 import * as pulumi from '@pulumi/pulumi';
-import { prometheusNames, renderPrometheus, type PrometheusSpec } from '../core';
+import { prometheusNames, renderPrometheus, renderPrometheusOperatorObjects, type PrometheusOperatorMonitoringSpec, type PrometheusSpec } from '../core';
 import { InputPlaceholders } from './input-placeholders';
 import { emitKubeResources } from './spark-application';
 
@@ -19,5 +19,20 @@ export class Prometheus extends pulumi.ComponentResource {
     this.resources = emitKubeResources(name, renderPrometheus(args), new InputPlaceholders(), this);
     this.serviceName = prometheusNames(args ?? {}).server;
     this.registerOutputs({ serviceName: this.serviceName });
+  }
+}
+
+/** Arguments of a `PrometheusOperatorMonitoring` component: the core spec. */
+export interface PrometheusOperatorMonitoringArgs extends PrometheusOperatorMonitoringSpec {}
+
+/** PodMonitors and a PrometheusRule for the Prometheus Operator; see the cdk8s construct of the same name. */
+export class PrometheusOperatorMonitoring extends pulumi.ComponentResource {
+  /** Every child resource, in render order. */
+  public readonly resources: readonly pulumi.CustomResource[];
+
+  constructor(name: string, args: PrometheusOperatorMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('sparkplane:monitoring:PrometheusOperatorMonitoring', name, {}, opts);
+    this.resources = emitKubeResources(name, renderPrometheusOperatorObjects(args), new InputPlaceholders(), this);
+    this.registerOutputs({});
   }
 }

@@ -75,3 +75,19 @@ describe('the Zeppelin example through Pulumi', () => {
     expect(resources.some((r) => r.type.includes('ClusterRole'))).toBe(false);
   });
 });
+
+describe('the Pulumi front end\'s resource classes', () => {
+  it('cover Zeppelin\'s Ingress and the Prometheus Operator\'s kinds', async () => {
+    const resources = await capturePulumiResources(async () => {
+      new (await import('../../lib/pulumi')).Zeppelin('z', {
+        namespace: 'notebooks', sparkplaneImage: 'r/sp:1', auth: { allowAnonymousAccessByAnyoneWhoCanReachZeppelin: true }, spark: { sparkVersion: '4.0.5' },
+        ingress: { host: 'zeppelin.example.com', tlsSecretName: 'tls' },
+      });
+      new (await import('../../lib/pulumi')).PrometheusOperatorMonitoring('m', { targetNamespaces: ['batch'] });
+    });
+    const types = resources.map((r) => r.type);
+    expect(types).toContain('kubernetes:networking.k8s.io/v1:Ingress');
+    expect(types.filter((t) => t === 'kubernetes:monitoring.coreos.com/v1:PodMonitor')).toHaveLength(2);
+    expect(types).toContain('kubernetes:monitoring.coreos.com/v1:PrometheusRule');
+  });
+});

@@ -5,3 +5,4 @@ export * from './prometheus-spec';
 export { renderPrometheus, prometheusConfig, prometheusNames, ALERT_RULES_FILE, PROMETHEUS_PORT, PUSHGATEWAY_PORT } from './prometheus-render';
 export { validatePrometheus } from './prometheus-validate';
 export * from './alert-rules';
+export * from './operator-objects';
