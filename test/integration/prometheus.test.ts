@@ -10,9 +10,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ALERT_RULES_FILE, renderPrometheus, sparkplaneAlertRules, sparkplaneScrapeConfigs, toYaml, type PrometheusSpec } from '../../lib/core';
+import { ALERT_RULES_FILE, renderPrometheus, renderPrometheusOperatorObjects, sparkplaneAlertRules, sparkplaneScrapeConfigs, toYaml, type PrometheusSpec } from '../../lib/core';
 import { accessOf } from './support/access-review';
-import { applyAcrossNamespaces, createRestrictedNamespace, deleteNamespace, getObject, kubectl, list, waitFor, type KubeObj } from './support/kube';
+import { apply, applyAcrossNamespaces, createRestrictedNamespace, deleteNamespace, getObject, kubectl, list, waitFor, type KubeObj } from './support/kube';
 import { REPO_ROOT } from './global-setup';
 
 let promtool: string;
@@ -230,5 +230,56 @@ describe('the alerting rules, under promtool test rules', () => {
     fs.writeFileSync(file, toYaml({ rule_files: [ALERT_RULES_FILE], evaluation_interval: '1m', tests }));
     const run = spawnSync(promtool, ['test', 'rules', file], { encoding: 'utf8' });
     expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.stringMatching(/SUCCESS/) });
+  });
+});
+
+/** The Prometheus Operator release whose CRDs the objects must satisfy (the newest the Go module proxy serves; kube-prometheus-stack installs this project's CRDs). */
+const PROMETHEUS_OPERATOR_VERSION = 'v0.94.1';
+const OPERATOR_CRDS = ['podmonitors', 'prometheusrules'];
+
+describe('the Prometheus Operator objects, against the operator\'s own CRDs', () => {
+  let namespace: string;
+  let objects: KubeObj[];
+  let warnings: string[];
+
+  beforeAll(async () => {
+    // The operator's module zip carries its CRDs (example/prometheus-operator-crd).
+    const download = spawnSync('go', ['mod', 'download', '-json', `github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}`], { encoding: 'utf8', env: { ...process.env, GOFLAGS: '' }, timeout: 300_000 });
+    if (download.status !== 0) throw new Error(`go mod download of the operator failed: ${download.stdout}${download.stderr}`);
+    const moduleDir = JSON.parse(download.stdout).Dir as string;
+    for (const crd of OPERATOR_CRDS) {
+      kubectl(['apply', '--server-side', '--field-manager=sparkplane-integration', '-f', path.join(moduleDir, 'example', 'prometheus-operator-crd', `monitoring.coreos.com_${crd}.yaml`)]);
+      kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd}.monitoring.coreos.com`]);
+    }
+    namespace = await createRestrictedNamespace('sp-prom-operator');
+    objects = renderPrometheusOperatorObjects({ namespace, targetNamespaces: ['batch', 'notebooks'], labels: { release: 'kube-prometheus-stack' }, scrapeInterval: '30s' }) as KubeObj[];
+    warnings = apply(objects, { namespace }).stderr.split('\n').filter((line) => /warning/i.test(line));
+  }, 600_000);
+
+  afterAll(() => {
+    deleteNamespace(namespace);
+    for (const crd of OPERATOR_CRDS) kubectl(['delete', 'crd', `${crd}.monitoring.coreos.com`, '--wait=false', '--ignore-not-found'], { allowFailure: true });
+  });
+
+  it('are accepted by strict server-side apply against the CRDs\' schemas, with no warning', () => {
+    expect(warnings).toEqual([]);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}: ${getObject(`${o.kind.toLowerCase()}s.monitoring.coreos.com`, o.metadata.name, namespace) ? 'stored' : 'missing'}`)).toEqual([
+      'PodMonitor/sparkplane-spark-drivers: stored', 'PodMonitor/sparkplane-programs: stored', 'PrometheusRule/sparkplane-alerts: stored',
+    ]);
+  });
+
+  it('refuse what the schemas refuse (the check bites): an unknown field', () => {
+    const bad = { ...objects[0], metadata: { ...objects[0].metadata, name: 'bad' }, spec: { ...objects[0].spec, podMetricsEndpoint: [] } };
+    const result = kubectl(['apply', '--server-side', '--field-manager=sparkplane-integration', '--validate=strict', '-n', namespace, '-f', '-'], { input: bad, allowFailure: true });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/\.spec\.podMetricsEndpoint: field not declared in schema/);
+  });
+
+  it('hold rules promtool accepts, taken from the stored PrometheusRule', () => {
+    const stored = getObject('prometheusrules.monitoring.coreos.com', 'sparkplane-alerts', namespace)!;
+    const file = path.join(dir, 'prometheusrule-spec.yml');
+    fs.writeFileSync(file, toYaml(stored.spec));
+    const run = spawnSync(promtool, ['check', 'rules', file], { encoding: 'utf8' });
+    expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.stringMatching(/SUCCESS: 9 rules found/) });
   });
 });
