@@ -10,7 +10,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ALERT_RULES_FILE, renderPrometheus, renderPrometheusOperatorObjects, sparkplaneAlertRules, sparkplaneScrapeConfigs, toYaml, type PrometheusSpec } from '../../lib/core';
+import { ALERT_RULES_FILE, grafanaDashboardQueries, renderPrometheus, renderPrometheusOperatorObjects, sparkplaneAlertRules, sparkplaneScrapeConfigs, toYaml, type PrometheusSpec } from '../../lib/core';
 import { accessOf } from './support/access-review';
 import { apply, applyAcrossNamespaces, createRestrictedNamespace, deleteNamespace, getObject, kubectl, list, waitFor, type KubeObj } from './support/kube';
 import { REPO_ROOT } from './global-setup';
@@ -263,8 +263,9 @@ describe('the Prometheus Operator objects, against the operator\'s own CRDs', ()
 
   it('are accepted by strict server-side apply against the CRDs\' schemas, with no warning', () => {
     expect(warnings).toEqual([]);
-    expect(objects.map((o) => `${o.kind}/${o.metadata.name}: ${getObject(`${o.kind.toLowerCase()}s.monitoring.coreos.com`, o.metadata.name, namespace) ? 'stored' : 'missing'}`)).toEqual([
-      'PodMonitor/sparkplane-spark-drivers: stored', 'PodMonitor/sparkplane-programs: stored', 'PrometheusRule/sparkplane-alerts: stored',
+    const resource = (o: KubeObj) => (o.apiVersion.startsWith('monitoring.coreos.com/') ? `${o.kind.toLowerCase()}s.monitoring.coreos.com` : o.kind);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}: ${getObject(resource(o), o.metadata.name, namespace) ? 'stored' : 'missing'}`)).toEqual([
+      'PodMonitor/sparkplane-spark-drivers: stored', 'PodMonitor/sparkplane-programs: stored', 'PrometheusRule/sparkplane-alerts: stored', 'ConfigMap/sparkplane-spark-dashboard: stored',
     ]);
   });
 
@@ -282,4 +283,12 @@ describe('the Prometheus Operator objects, against the operator\'s own CRDs', ()
     const run = spawnSync(promtool, ['check', 'rules', file], { encoding: 'utf8' });
     expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.stringMatching(/SUCCESS: 9 rules found/) });
   });
+});
+
+it('the dashboard\'s queries are valid PromQL (promtool reads them as recording rules, variables given values)', () => {
+  const rules = grafanaDashboardQueries().map((expr, i) => ({ record: `sparkplane:dashboard_query_${i}`, expr: expr.replace(/\$namespace/g, 'batch').replace(/\$application/g, '.*') }));
+  const file = path.join(dir, 'dashboard-queries.yml');
+  fs.writeFileSync(file, toYaml({ groups: [{ name: 'dashboard', rules }] }));
+  const run = spawnSync(promtool, ['check', 'rules', file], { encoding: 'utf8' });
+  expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.stringMatching(new RegExp(`SUCCESS: ${rules.length} rules found`)) });
 });

@@ -6,7 +6,7 @@ import { ALLOCATOR_METRIC_NAMES } from '../../lib/allocator/metrics';
 import { StatsdRelay } from '../../lib/shuffle-janitor/statsd-relay';
 import { STAGING_METRIC_NAMES } from '../../lib/staging-server/metrics';
 import {
-  renderPrometheus, renderZeppelin, SPARK_DRIVER_METRICS, SPARK_DYNAMIC_ALLOCATION_METRICS, SPARK_EXECUTOR_METRICS, sparkplaneAlertRules, SparkplaneValidationError,
+  grafanaDashboardQueries, renderPrometheus, renderPrometheusOperatorObjects, renderZeppelin, SPARK_DRIVER_METRICS, SPARK_DYNAMIC_ALLOCATION_METRICS, SPARK_EXECUTOR_METRICS, sparkplaneAlertRules, SparkplaneValidationError,
   sparkplaneScrapeConfigs, type PrometheusSpec, type SparkApplicationSpec,
 } from '../../lib/core';
 import { rendered } from '../support/render-helpers';
@@ -124,6 +124,7 @@ describe('Prometheus', () => {
       'ConfigMap/monitoring/prometheus-config', 'PersistentVolumeClaim/monitoring/prometheus-data',
       'Deployment/monitoring/prometheus', 'Service/monitoring/prometheus', 'NetworkPolicy/monitoring/prometheus',
       'Deployment/monitoring/prometheus-pushgateway', 'Service/monitoring/prometheus-pushgateway', 'NetworkPolicy/monitoring/prometheus-pushgateway',
+      'ConfigMap/monitoring/sparkplane-spark-dashboard',
     ]);
   });
 
@@ -171,27 +172,55 @@ describe('Prometheus', () => {
   });
 });
 
-describe('alerting rules', () => {
-  it('use only metrics the library\'s targets really serve', () => {
-    const registry = new Registry();
-    new StatsdRelay(registry);
-    const served = new Set<string>([
-      'up',
-      ...ALLOCATOR_METRIC_NAMES,
-      ...STAGING_METRIC_NAMES,
-      ...registry.getMetricsAsArray().map((m) => m.name),
-      // Checked against live drivers by test/e2e/monitoring.test.ts.
-      ...Object.values(SPARK_DRIVER_METRICS), ...Object.values(SPARK_DYNAMIC_ALLOCATION_METRICS), ...Object.values(SPARK_EXECUTOR_METRICS),
-    ]);
-    const promql = new Set(['count', 'by', 'max_over_time', 'increase', 'time', 'sum', 'rate', 'on', 'ignoring', 'and', 'or', 'unless', 'without']);
+/** Every metric name the library's targets really serve (the Spark ones are checked against live drivers by the e2e suite). */
+function servedMetricNames(): Set<string> {
+  const registry = new Registry();
+  new StatsdRelay(registry);
+  return new Set<string>([
+    'up',
+    ...ALLOCATOR_METRIC_NAMES,
+    ...STAGING_METRIC_NAMES,
+    ...registry.getMetricsAsArray().map((m) => m.name),
+    ...Object.values(SPARK_DRIVER_METRICS), ...Object.values(SPARK_DYNAMIC_ALLOCATION_METRICS), ...Object.values(SPARK_EXECUTOR_METRICS),
+  ]);
+}
+
+/** The metric names of a PromQL expression: identifiers outside matchers and ranges, less PromQL's own words and the labels grouped by. */
+function metricNamesOf(expr: string): string[] {
+  const promql = new Set(['count', 'by', 'max', 'max_over_time', 'increase', 'time', 'sum', 'rate', 'on', 'ignoring', 'and', 'or', 'unless', 'without']);
+  const bare = expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').replace(/by \([^)]*\)/g, '');
+  return (bare.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []).filter((word) => !promql.has(word));
+}
+
+describe('alerting rules and the dashboard', () => {
+  it('alerts use only metrics the library\'s targets really serve', () => {
+    const served = servedMetricNames();
     const rules = sparkplaneAlertRules().flatMap((g) => g.rules);
     expect(rules.length).toBe(9);
     for (const rule of rules) {
-      // Identifiers outside label matchers and strings, less PromQL's own words and the labels grouped by.
-      const expr = rule.expr.replace(/\{[^}]*\}/g, '').replace(/\[[^\]]*\]/g, '').replace(/by \([^)]*\)/g, '');
-      const names = (expr.match(/[a-zA-Z_:][a-zA-Z0-9_:]*/g) ?? []).filter((word) => !promql.has(word));
+      const names = metricNamesOf(rule.expr);
       expect(names.length).toBeGreaterThan(0);
       for (const name of names) expect({ alert: rule.alert, name, served: served.has(name) }).toEqual({ alert: rule.alert, name, served: true });
+    }
+  });
+
+  it('dashboard queries use only metrics the library\'s targets really serve, and filter by the dashboard\'s variables', () => {
+    const served = servedMetricNames();
+    const queries = grafanaDashboardQueries();
+    expect(queries.length).toBe(17);
+    for (const expr of queries) {
+      for (const name of metricNamesOf(expr)) expect({ expr, name, served: served.has(name) }).toEqual({ expr, name, served: true });
+      expect(expr).toContain('namespace="$namespace", spark_application=~"$application"');
+    }
+  });
+
+  it('ships the dashboard in a ConfigMap Grafana\'s sidecar picks up, with both components', () => {
+    for (const objects of [renderPrometheus({ targetNamespaces: ['batch'] }), renderPrometheusOperatorObjects({ targetNamespaces: ['batch'] })] as any[][]) {
+      const configMap = objects.find((o) => o.metadata.name === 'sparkplane-spark-dashboard');
+      expect(configMap.metadata.labels.grafana_dashboard).toBe('1');
+      const dashboard = JSON.parse(configMap.data['sparkplane-spark.json']);
+      expect(dashboard.panels.filter((p: any) => p.type === 'timeseries')).toHaveLength(8);
+      expect(dashboard.templating.list.map((v: any) => v.name)).toEqual(['datasource', 'namespace', 'application']);
     }
   });
 });

@@ -6,3 +6,4 @@ export { renderPrometheus, prometheusConfig, prometheusNames, ALERT_RULES_FILE, 
 export { validatePrometheus } from './prometheus-validate';
 export * from './alert-rules';
 export * from './operator-objects';
+export * from './grafana-dashboard';

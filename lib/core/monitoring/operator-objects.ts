@@ -1,10 +1,11 @@
 // The same scraping and alerting for clusters that run the Prometheus Operator (kube-prometheus-stack):
-// PodMonitors that select what sparkplane renders as the scrape configurations do, and a
-// PrometheusRule with the library's alerting rules. The operator's Prometheus picks them up by the
+// PodMonitors that select what sparkplane renders as the scrape configurations do, a
+// PrometheusRule with the library's alerting rules, and the Grafana dashboard. The operator's Prometheus picks them up by the
 // labels its podMonitorSelector and ruleSelector name (kube-prometheus-stack: `release: <its release>`).
 import type { KubeObject } from '../kube-objects';
 import { APPLICATION_LABEL, SPARK_ROLE_LABEL } from '../spark-application/naming';
 import { sparkplaneAlertRules } from './alert-rules';
+import { grafanaDashboardConfigMap } from './grafana-dashboard';
 import { EXECUTOR_METRICS_PATH_ANNOTATION, SPARK_DRIVER_METRICS_PATH, SPARK_EXECUTOR_METRICS_PATH } from './spark-metrics';
 
 /** Where the PodMonitors and the PrometheusRule go, and what they select. */
@@ -74,5 +75,7 @@ export function renderPrometheusOperatorObjects(spec: PrometheusOperatorMonitori
       },
     },
     { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: metadata('sparkplane-alerts'), spec: { groups: sparkplaneAlertRules() } },
+    // kube-prometheus-stack's Grafana loads dashboards from ConfigMaps with this label.
+    grafanaDashboardConfigMap(namespace, spec.labels),
   ];
 }

@@ -13,6 +13,7 @@ import type { PrometheusSpec } from './prometheus-spec';
 import { validatePrometheus } from './prometheus-validate';
 import { sparkplaneScrapeConfigs } from './scrape-configs';
 import { sparkplaneAlertRules } from './alert-rules';
+import { grafanaDashboardConfigMap } from './grafana-dashboard';
 
 /** The official images' user, `nobody`. */
 const PROMETHEUS_UID = 65534;
@@ -142,6 +143,8 @@ export function renderPrometheus(spec: PrometheusSpec): KubeObject[] {
       },
     },
     ...(spec.pushgateway ? pushgatewayObjects(spec, meta(names.pushgateway, 'pushgateway'), pushgatewaySelector, serverSelector, pullPolicy) : []),
+    // For a Grafana whose dashboard sidecar watches this namespace.
+    grafanaDashboardConfigMap(namespace, spec.labels),
   ];
 }
 
