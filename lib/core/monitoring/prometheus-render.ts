@@ -2,6 +2,7 @@
 // discovery rights in exactly the target namespaces, its configuration, claim, Deployment, Service
 // and NetworkPolicy; and the optional Pushgateway.
 import { compact } from '../compact';
+import { ingressNetworkPolicy } from '../network-policy';
 import type { KubeObject } from '../kube-objects';
 import { podPlacementFields } from '../pod-placement';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
@@ -132,16 +133,7 @@ export function renderPrometheus(spec: PrometheusSpec): KubeObject[] {
       },
     },
     { apiVersion: 'v1', kind: 'Service', metadata: meta(names.server, 'server'), spec: { selector: serverSelector, ports: [{ name: 'web', port: PROMETHEUS_PORT, targetPort: 'web', protocol: 'TCP' }] } },
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(names.server, 'server'),
-      spec: {
-        podSelector: { matchLabels: serverSelector },
-        policyTypes: ['Ingress'],
-        ingress: [{ from: [{ podSelector: {} }, ...(spec.queryPeers ?? []).map(networkPolicyPeer)], ports: [{ port: PROMETHEUS_PORT, protocol: 'TCP' }] }],
-      },
-    },
+    ingressNetworkPolicy(meta(names.server, 'server'), serverSelector, [{ from: [{ podSelector: {} }, ...(spec.queryPeers ?? []).map(networkPolicyPeer)], ports: [{ port: PROMETHEUS_PORT, protocol: 'TCP' }] }]),
     ...(spec.pushgateway ? pushgatewayObjects(spec, meta(names.pushgateway, 'pushgateway'), pushgatewaySelector, serverSelector, pullPolicy) : []),
     // For a Grafana whose dashboard sidecar watches this namespace.
     grafanaDashboardConfigMap(namespace, spec.labels),
@@ -186,16 +178,7 @@ function pushgatewayObjects(
       },
     },
     { apiVersion: 'v1', kind: 'Service', metadata, spec: { selector, ports: [{ name: 'push', port: PUSHGATEWAY_PORT, targetPort: 'push', protocol: 'TCP' }] } },
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata,
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress'],
-        // Driver pods of the target namespaces push; the server scrapes.
-        ingress: [{ from: [...pushers, { podSelector: { matchLabels: serverSelector } }], ports: [{ port: PUSHGATEWAY_PORT, protocol: 'TCP' }] }],
-      },
-    },
+    // Driver pods of the target namespaces push; the server scrapes.
+    ingressNetworkPolicy(metadata, selector, [{ from: [...pushers, { podSelector: { matchLabels: serverSelector } }], ports: [{ port: PUSHGATEWAY_PORT, protocol: 'TCP' }] }]),
   ];
 }

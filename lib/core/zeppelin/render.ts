@@ -4,6 +4,7 @@
 // driver Role of SparkApplication), its Spark ConfigMap (executor pod template), the interpreter pod
 // template the launcher renders, and the NetworkPolicies.
 import { compact } from '../compact';
+import { ingressNetworkPolicy } from '../network-policy';
 import { podPlacementFields } from '../pod-placement';
 import type { KubeObject } from '../kube-objects';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
@@ -115,34 +116,16 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
       },
     },
     ...(spec.ingress ? [ingress(spec, meta(names.server, 'server'))] : []),
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(names.server, 'server'),
-      spec: {
-        podSelector: { matchLabels: serverSelector },
-        policyTypes: ['Ingress'],
-        ingress: [
-          { ...(spec.webPeers?.length ? { from: spec.webPeers.map(networkPolicyPeer) } : {}), ports: [{ port: ZEPPELIN_HTTP_PORT, protocol: 'TCP' }] },
-          { from: [{ podSelector: { matchLabels: interpreterSelector } }], ports: [{ port: ZEPPELIN_SERVER_RPC_PORT, protocol: 'TCP' }] },
-        ],
-      },
-    },
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(names.interpreter, 'interpreter'),
-      spec: {
-        podSelector: { matchLabels: interpreterSelector },
-        policyTypes: ['Ingress'],
-        ingress: [
-          // Only the server drives an interpreter (and may proxy its Spark UI).
-          { from: [{ podSelector: { matchLabels: serverSelector } }], ports: [{ port: ZEPPELIN_INTERPRETER_PORT, protocol: 'TCP' }, { port: app.driver.uiPort, protocol: 'TCP' }] },
-          // Executors reach their driver (never on the host network: validation refuses the shuffle service).
-          { from: [{ podSelector: { matchLabels: executorSelector } }], ports: [{ port: ZEPPELIN_SPARK_DRIVER_PORT, protocol: 'TCP' }, { port: ZEPPELIN_SPARK_BLOCK_MANAGER_PORT, protocol: 'TCP' }] },
-        ],
-      },
-    },
+    ingressNetworkPolicy(meta(names.server, 'server'), serverSelector, [
+      { ...(spec.webPeers?.length ? { from: spec.webPeers.map(networkPolicyPeer) } : {}), ports: [{ port: ZEPPELIN_HTTP_PORT, protocol: 'TCP' }] },
+      { from: [{ podSelector: { matchLabels: interpreterSelector } }], ports: [{ port: ZEPPELIN_SERVER_RPC_PORT, protocol: 'TCP' }] },
+    ]),
+    ingressNetworkPolicy(meta(names.interpreter, 'interpreter'), interpreterSelector, [
+      // Only the server drives an interpreter (and may proxy its Spark UI).
+      { from: [{ podSelector: { matchLabels: serverSelector } }], ports: [{ port: ZEPPELIN_INTERPRETER_PORT, protocol: 'TCP' }, { port: app.driver.uiPort, protocol: 'TCP' }] },
+      // Executors reach their driver (never on the host network: validation refuses the shuffle service).
+      { from: [{ podSelector: { matchLabels: executorSelector } }], ports: [{ port: ZEPPELIN_SPARK_DRIVER_PORT, protocol: 'TCP' }, { port: ZEPPELIN_SPARK_BLOCK_MANAGER_PORT, protocol: 'TCP' }] },
+    ]),
   ];
 }
 
