@@ -2,13 +2,12 @@
 // discovery rights in exactly the target namespaces, its configuration, claim, Deployment, Service
 // and NetworkPolicy; and the optional Pushgateway.
 import { compact } from '../compact';
-import { ingressNetworkPolicy } from '../network-policy';
+import { ingressNetworkPolicy, networkPolicyPeer } from '../network-policy';
 import type { KubeObject } from '../kube-objects';
 import { podPlacementFields } from '../pod-placement';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
 import { sha256 } from '../spark-application/driver-job';
 import { SPARK_ROLE_LABEL } from '../spark-application/naming';
-import { networkPolicyPeer } from '../staging/render';
 import { toYaml } from '../yaml';
 import type { PrometheusSpec } from './prometheus-spec';
 import { validatePrometheus } from './prometheus-validate';

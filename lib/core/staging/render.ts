@@ -2,6 +2,7 @@
 // its identity and permissions, the tokens Secret (empty: the server fills it), the claim, the
 // Deployment, its Service and its NetworkPolicy.
 import { compact } from '../compact';
+import { ingressNetworkPolicy, networkPolicyPeer } from '../network-policy';
 import { podPlacementFields } from '../pod-placement';
 import type { KubeObject } from '../kube-objects';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
@@ -9,7 +10,7 @@ import { SPARKPLANE_IMAGE_UID } from '../allocator/allocator-sidecar';
 import {
   READ_TOKEN_KEY, serviceProxyResourceName, STAGING_DATA_PORT, STAGING_METRICS_PORT, STAGING_PORT_NAME, UPLOAD_TOKEN_KEY,
 } from './protocol';
-import type { StagingNetworkPeer, StagingServerRef, StagingServerSpec } from './spec';
+import type { StagingServerRef, StagingServerSpec } from './spec';
 import { validateStagingServer } from './validate';
 
 /** Where the server keeps its files (the claim's mount). */
@@ -149,29 +150,11 @@ export function renderStagingServer(spec: StagingServerSpec): KubeObject[] {
       metadata: meta(names.server),
       spec: { selector: selector(names.server), ports: [{ name: STAGING_PORT_NAME, port: STAGING_DATA_PORT, targetPort: STAGING_PORT_NAME, protocol: 'TCP' }] },
     },
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(names.server),
-      spec: {
-        podSelector: { matchLabels: selector(names.server) },
-        policyTypes: ['Ingress'],
-        ingress: [
-          // Driver pods of this namespace fetch; executors get the files from their driver.
-          { from: [{ podSelector: { matchLabels: { 'spark-role': 'driver' }, matchExpressions: [{ key: 'sparkplane.io/application', operator: 'Exists' }] } }], ports: [{ port: STAGING_DATA_PORT, protocol: 'TCP' }] },
-          { from: spec.apiServerPeers.map(networkPolicyPeer), ports: [{ port: STAGING_DATA_PORT, protocol: 'TCP' }] },
-          ...(spec.metricsPeers?.length ? [{ from: spec.metricsPeers.map(networkPolicyPeer), ports: [{ port: STAGING_METRICS_PORT, protocol: 'TCP' }] }] : []),
-        ],
-      },
-    },
+    ingressNetworkPolicy(meta(names.server), selector(names.server), [
+      // Driver pods of this namespace fetch; executors get the files from their driver.
+      { from: [{ podSelector: { matchLabels: { 'spark-role': 'driver' }, matchExpressions: [{ key: 'sparkplane.io/application', operator: 'Exists' }] } }], ports: [{ port: STAGING_DATA_PORT, protocol: 'TCP' }] },
+      { from: spec.apiServerPeers.map(networkPolicyPeer), ports: [{ port: STAGING_DATA_PORT, protocol: 'TCP' }] },
+      ...(spec.metricsPeers?.length ? [{ from: spec.metricsPeers.map(networkPolicyPeer), ports: [{ port: STAGING_METRICS_PORT, protocol: 'TCP' as const }] }] : []),
+    ]),
   ];
-}
-
-/** A NetworkPolicy peer from the spec's shape. */
-export function networkPolicyPeer(peer: StagingNetworkPeer): Record<string, unknown> {
-  if (peer.cidr) return { ipBlock: { cidr: peer.cidr } };
-  return compact({
-    podSelector: peer.podLabels ? { matchLabels: peer.podLabels } : undefined,
-    namespaceSelector: peer.namespaceLabels ? { matchLabels: peer.namespaceLabels } : undefined,
-  });
 }

@@ -4,7 +4,7 @@
 // driver Role of SparkApplication), its Spark ConfigMap (executor pod template), the interpreter pod
 // template the launcher renders, and the NetworkPolicies.
 import { compact } from '../compact';
-import { ingressNetworkPolicy } from '../network-policy';
+import { ingressNetworkPolicy, networkPolicyPeer } from '../network-policy';
 import { podPlacementFields } from '../pod-placement';
 import type { KubeObject } from '../kube-objects';
 import { containerSecurityContext, restrictedPodSecurityContext } from '../pod-security';
@@ -17,7 +17,6 @@ import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPA
 import { formatJavaProperties } from '../spark-application/spark-properties';
 import { assertEmittedKeysExist } from '../spark/conf-keys';
 import { toYaml } from '../yaml';
-import { networkPolicyPeer } from '../staging/render';
 import { renderInterpreterTemplate, ZEPPELIN_INTERPRETER_LABEL } from './interpreter-template';
 import {
   DEFAULT_ZEPPELIN_IMAGE, INTERPRETER_TEMPLATE_FILE, ZEPPELIN_CONF_DIR, ZEPPELIN_DATA_DIR, ZEPPELIN_HOME, ZEPPELIN_HTTP_PORT,
