@@ -5,6 +5,7 @@
 import type { KubeObject } from '../kube-objects';
 import { APPLICATION_LABEL, SPARK_ROLE_LABEL } from '../spark-application/naming';
 import { sparkplaneAlertRules } from './alert-rules';
+import { podMetaLabel } from './scrape-configs';
 import { grafanaDashboardConfigMap } from './grafana-dashboard';
 import { EXECUTOR_METRICS_PATH_ANNOTATION, SPARK_DRIVER_METRICS_PATH, SPARK_EXECUTOR_METRICS_PATH } from './spark-metrics';
 
@@ -20,9 +21,8 @@ export interface PrometheusOperatorMonitoringSpec {
   readonly scrapeInterval?: string;
 }
 
-/** The operator's name of a pod annotation in discovery meta labels. */
-const annotation = (name: string) => `__meta_kubernetes_pod_annotation_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-const label = (name: string) => `__meta_kubernetes_pod_label_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+const annotation = (name: string) => podMetaLabel('annotation', name);
+const label = (name: string) => podMetaLabel('label', name);
 
 /** The job label the scrape configurations give, so that the alerting rules select the same series. */
 const job = (name: string) => ({ targetLabel: 'job', replacement: name });

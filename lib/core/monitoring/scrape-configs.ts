@@ -13,7 +13,7 @@ import { EXECUTOR_METRICS_PATH_ANNOTATION } from './spark-metrics';
 export type ScrapeConfig = Record<string, unknown>;
 
 /** Prometheus' name for a pod label or annotation in discovery meta labels. */
-function meta(kind: 'label' | 'annotation', name: string): string {
+export function podMetaLabel(kind: 'label' | 'annotation', name: string): string {
   return `__meta_kubernetes_pod_${kind}_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
 
@@ -34,8 +34,8 @@ const COMMON_RELABELING = [
 
 /** The labels Spark's targets carry: the application and the role. */
 const SPARK_LABELS = [
-  { source_labels: [meta('label', APPLICATION_LABEL)], target_label: 'spark_application' },
-  { source_labels: [meta('label', SPARK_ROLE_LABEL)], target_label: 'spark_role' },
+  { source_labels: [podMetaLabel('label', APPLICATION_LABEL)], target_label: 'spark_application' },
+  { source_labels: [podMetaLabel('label', SPARK_ROLE_LABEL)], target_label: 'spark_role' },
 ];
 
 /** A driver pod job at the path named by `pathFrom` (a meta label holding it). */
@@ -45,11 +45,11 @@ function sparkDriverJob(jobName: string, namespaces: readonly string[] | '*', pa
     scrape_interval: scrapeInterval,
     kubernetes_sd_configs: [discovery(namespaces)],
     relabel_configs: [
-      { source_labels: [meta('label', SPARK_ROLE_LABEL)], regex: 'driver', action: 'keep' },
-      { source_labels: [meta('annotation', 'prometheus.io/scrape')], regex: 'true', action: 'keep' },
+      { source_labels: [podMetaLabel('label', SPARK_ROLE_LABEL)], regex: 'driver', action: 'keep' },
+      { source_labels: [podMetaLabel('annotation', 'prometheus.io/scrape')], regex: 'true', action: 'keep' },
       { source_labels: [pathFrom], regex: '(.+)', action: 'keep' },
       // One target per pod (discovery yields one per container port): the UI port the annotation names.
-      { source_labels: ['__meta_kubernetes_pod_ip', meta('annotation', 'prometheus.io/port')], regex: '(.+);(\\d+)', replacement: '$1:$2', target_label: '__address__' },
+      { source_labels: ['__meta_kubernetes_pod_ip', podMetaLabel('annotation', 'prometheus.io/port')], regex: '(.+);(\\d+)', replacement: '$1:$2', target_label: '__address__' },
       { source_labels: [pathFrom], target_label: '__metrics_path__' },
       ...COMMON_RELABELING,
       ...SPARK_LABELS,
@@ -60,19 +60,19 @@ function sparkDriverJob(jobName: string, namespaces: readonly string[] | '*', pa
 /** The scrape configurations for the given namespaces ("*" for all), scraped every `scrapeInterval`. */
 export function sparkplaneScrapeConfigs(namespaces: readonly string[] | '*', scrapeInterval = '15s'): ScrapeConfig[] {
   return [
-    sparkDriverJob('spark-driver', namespaces, meta('annotation', 'prometheus.io/path'), scrapeInterval),
-    sparkDriverJob('spark-executors', namespaces, meta('annotation', EXECUTOR_METRICS_PATH_ANNOTATION), scrapeInterval),
+    sparkDriverJob('spark-driver', namespaces, podMetaLabel('annotation', 'prometheus.io/path'), scrapeInterval),
+    sparkDriverJob('spark-executors', namespaces, podMetaLabel('annotation', EXECUTOR_METRICS_PATH_ANNOTATION), scrapeInterval),
     {
       job_name: 'sparkplane',
       scrape_interval: scrapeInterval,
       kubernetes_sd_configs: [discovery(namespaces)],
       relabel_configs: [
-        { source_labels: [meta('label', 'app.kubernetes.io/managed-by')], regex: 'sparkplane', action: 'keep' },
+        { source_labels: [podMetaLabel('label', 'app.kubernetes.io/managed-by')], regex: 'sparkplane', action: 'keep' },
         { source_labels: ['__meta_kubernetes_pod_container_port_name'], regex: SPARKPLANE_METRICS_PORT_NAMES.join('|'), action: 'keep' },
         { target_label: '__metrics_path__', replacement: '/metrics' },
         ...COMMON_RELABELING,
         { source_labels: ['__meta_kubernetes_pod_container_name'], target_label: 'container' },
-        { source_labels: [meta('label', 'app.kubernetes.io/name')], target_label: 'component' },
+        { source_labels: [podMetaLabel('label', 'app.kubernetes.io/name')], target_label: 'component' },
         ...SPARK_LABELS,
       ],
     },
