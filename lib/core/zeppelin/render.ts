@@ -55,7 +55,7 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
   const properties = formatJavaProperties(sparkProperties);
   const interpreterTemplate = renderInterpreterTemplate(app, image, pullPolicy, sha256(properties + executorPodTemplate));
   const settings = serverSettings(spec, app.image);
-  const seed = `${JSON.stringify({ setting: 'spark', group: 'spark', properties: interpreterSettingProperties(app) }, null, 2)}\n`;
+  const seed = `${JSON.stringify({ setting: 'spark', group: 'spark', properties: interpreterSettingProperties(sparkProperties) }, null, 2)}\n`;
   // The server reads its settings, the seed and the users only when it starts: a change restarts it.
   const configDigest = sha256(JSON.stringify([settings, seed, interpreterTemplate, spec.auth.users ? SHIRO_INI_WITHOUT_USERS : '']));
   const roleRef = (name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name });

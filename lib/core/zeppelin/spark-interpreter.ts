@@ -74,13 +74,13 @@ export const ZEPPELIN_SPARK_MASTER = 'k8s://https://kubernetes.default.svc';
  * into interpreter.json at every server start, because the interpreter applies every setting
  * property to its SparkConf over what spark-submit was given (SparkInterpreter.open), and Zeppelin's
  * own defaults (1g executors, 2 instances) would win otherwise. Upper-case properties reach the
- * interpreter pod as env vars.
+ * interpreter pod as env vars. `sparkProperties` are interpreterSparkProperties' result.
  */
-export function interpreterSettingProperties(app: ResolvedSparkApplication): Record<string, string> {
+export function interpreterSettingProperties(sparkProperties: Readonly<Record<string, string>>): Record<string, string> {
   const properties: Record<string, string> = {
     // The launcher only goes Kubernetes-native for a k8s:// master.
     'spark.master': ZEPPELIN_SPARK_MASTER,
-    ...interpreterSparkProperties(app),
+    ...sparkProperties,
     SPARK_HOME: INTERPRETER_SPARK_HOME,
     PYSPARK_PYTHON: 'python3',
     PYSPARK_DRIVER_PYTHON: 'python3',
