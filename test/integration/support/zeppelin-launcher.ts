@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
+import { formatJavaProperties } from '../../../lib/core';
 import { REPO_ROOT } from '../global-setup';
 import type { KubeObj } from './kube';
 
@@ -106,19 +107,14 @@ export function launcherBindings(launch: InterpreterLaunch): { bindings: Record<
   return { bindings, envs, sparkSubmitConf };
 }
 
-function propertiesFile(values: Record<string, string>): string {
-  const escape = (s: string) => s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/[=:#!]/g, (c) => `\\${c}`).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  return Object.entries(values).map(([k, v]) => `${escape(k)}=${escape(v)}\n`).join('');
-}
-
 /** Renders `template` with Jinjava as the launcher does, and parses the objects it yields. */
 export function renderLikeTheLauncher(template: string, launch: InterpreterLaunch): KubeObj[] {
   const { bindings, envs } = launcherBindings(launch);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-zeppelin-template-'));
   try {
     fs.writeFileSync(path.join(dir, 'template.yaml'), template);
-    fs.writeFileSync(path.join(dir, 'bindings.properties'), propertiesFile(bindings));
-    fs.writeFileSync(path.join(dir, 'envs.properties'), propertiesFile(envs));
+    fs.writeFileSync(path.join(dir, 'bindings.properties'), formatJavaProperties(bindings));
+    fs.writeFileSync(path.join(dir, 'envs.properties'), formatJavaProperties(envs));
     const yaml = execFileSync('java', ['-cp', zeppelinTemplateClasspath(), 'dev.sparkplane.test.RenderTemplate', ...['template.yaml', 'bindings.properties', 'envs.properties'].map((f) => path.join(dir, f))], { encoding: 'utf8' });
     return parseAllDocuments(yaml).map((d) => d.toJSON()).filter(Boolean);
   } finally {
