@@ -6,6 +6,7 @@
 // The pod is on the host network: executors publish their map output at their own address, which
 // must still answer after the executor is gone, so it is the node's (design §1.6).
 import { compact } from '../compact';
+import { podPlacementFields } from '../pod-placement';
 import type { KubeContainer, KubeObject } from '../kube-objects';
 import { containerSecurityContext, SPARK_UID } from '../pod-security';
 import { parseSparkSizeMiB } from '../quantity';
@@ -151,7 +152,7 @@ export function renderShuffleDaemonSet(service: ResolvedShuffleService): KubeObj
           nodeSelector: Object.keys(service.nodeSelector).length ? service.nodeSelector : undefined,
           tolerations: service.tolerations.length ? service.tolerations : undefined,
           priorityClassName: spec.priorityClassName,
-          imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
+          ...podPlacementFields({ imagePullSecrets: spec.imagePullSecrets }),
           initContainers: [prepare],
           containers: [shuffleService, janitor],
           volumes: [

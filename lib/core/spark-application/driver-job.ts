@@ -11,6 +11,7 @@ import {
 import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPARK_ROLE_LABEL } from './naming';
 import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
 import { compact } from '../compact';
+import { podPlacementFields } from '../pod-placement';
 import { driverMetricsAnnotations, prometheusEnabled } from '../monitoring/spark-metrics';
 import { shuffleDriverArguments, shuffleDriverEnv } from '../shuffle-service/application-wiring';
 import { fetchStagedContainer, stagedFilesMount, stagingVolumes } from '../staging/application-wiring';
@@ -108,7 +109,7 @@ export function driverPodTemplate(app: ResolvedSparkApplication, sparkProperties
       enableServiceLinks: false,
       restartPolicy: 'Never',
       ...podPlacementAndSecurity(driver),
-      imagePullSecrets: spec.imagePullSecrets?.length ? spec.imagePullSecrets.map((name) => ({ name })) : undefined,
+      ...podPlacementFields({ imagePullSecrets: spec.imagePullSecrets }),
       initContainers: nonEmptyList([
         ...(staging ? [fetchStagedContainer(staging, app.namespace, app.dependencies.staged)] : []),
         ...(extraContainers(driver.initContainers, app.image) ?? []),
