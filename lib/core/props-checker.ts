@@ -32,6 +32,11 @@ export class PropsChecker {
     if (problem) this.problems.add(path, value, problem);
   }
 
+  /** An image pull policy. */
+  protected pullPolicy(path: string, value: unknown): void {
+    this.optional(path, value, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+  }
+
   /** A list of object names (DNS subdomains). */
   protected nameList(path: string, names: unknown): void {
     if (names === undefined) return;

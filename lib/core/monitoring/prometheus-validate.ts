@@ -1,6 +1,6 @@
 // validatePrometheus: every problem of a Prometheus spec, collected into one error.
 import { dnsLabelProblem, dnsSubdomainProblem } from '../kube-names';
-import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES } from '../props-checker';
+import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker } from '../props-checker';
 import { ProblemCollector } from '../validation';
 import type { PrometheusSpec } from './prometheus-spec';
 
@@ -33,7 +33,7 @@ class PrometheusChecker extends PropsChecker {
       else targets.forEach((t, i) => this.optional(`targetNamespaces[${i}]`, t, (v) => dnsLabelProblem(v)));
     }
     this.optional('image', spec.image, imageProblem);
-    this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    this.pullPolicy('imagePullPolicy', spec.imagePullPolicy);
     for (const field of ['scrapeInterval', 'retention'] as const) {
       this.optional(field, spec[field], (v) => (typeof v === 'string' && PROMETHEUS_DURATION.test(v) ? undefined : 'must be a Prometheus duration, e.g. "15s", "12h" or "15d"'));
     }

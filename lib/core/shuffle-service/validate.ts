@@ -2,7 +2,7 @@
 // anything renders. ShuffleRefChecker also checks the reference an application holds.
 import { dnsLabelProblem, dnsSubdomainProblem } from '../kube-names';
 import {
-  imageProblem, isInteger, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES, sparkSizeProblem,
+  imageProblem, isInteger, isRecord, positiveQuantityProblem, PropsChecker, sparkSizeProblem,
 } from '../props-checker';
 import { sparkDurationMs } from '../quantity';
 import { sparkConfKeyProblem } from '../spark/conf-keys';
@@ -87,7 +87,7 @@ class ShuffleServiceChecker extends ShuffleRefChecker {
     const janitorImageMessage = 'is required: the sparkplane image you built and pushed (images/README.md), e.g. "registry.example.com/sparkplane:0.1.0"';
     if (spec.janitorImage === undefined) problems.missing('janitorImage', janitorImageMessage);
     else this.optional('janitorImage', spec.janitorImage, (v) => (imageProblem(v) ? janitorImageMessage : undefined));
-    this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    this.pullPolicy('imagePullPolicy', spec.imagePullPolicy);
     this.nameList('imagePullSecrets', spec.imagePullSecrets);
     this.checkRef('', spec, [['statsdPort', spec.statsdPort, DEFAULT_STATSD_PORT]]);
     this.optional('memory', spec.memory, (v) => sparkSizeProblem(v, 256));

@@ -5,7 +5,7 @@ import type { KubeContainer, KubeSecurityContext, KubeVolume } from '../kube-obj
 import { dnsLabelProblem, dnsSubdomainProblem, envVarNameProblem } from '../kube-names';
 import { checkContainerAgainstLevel, checkVolumesAgainstLevel, containerSecurityContext, type PodSecurityLevel } from '../pod-security';
 import {
-  imageProblem, isInteger, isObject, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES, sparkSizeProblem,
+  imageProblem, isInteger, isObject, isRecord, positiveQuantityProblem, PropsChecker, sparkSizeProblem,
 } from '../props-checker';
 import { isSparkDuration, parseKubeQuantity } from '../quantity';
 import { sparkConfKeyProblem } from '../spark/conf-keys';
@@ -69,7 +69,7 @@ class SpecChecker extends PropsChecker {
     this.checkMainResource();
     this.checkDependencies();
     this.optional('image', spec.image, imageProblem);
-    this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    this.pullPolicy('imagePullPolicy', spec.imagePullPolicy);
     this.nameList('imagePullSecrets', spec.imagePullSecrets);
     this.stringMap('labels', spec.labels, true);
     this.checkVolumes();
@@ -326,7 +326,7 @@ class SpecChecker extends PropsChecker {
     if (imageProblem(allocator.image)) {
       problems.add('allocator.image', allocator.image, 'is required: the sparkplane image you built and pushed (images/README.md), e.g. "registry.example.com/sparkplane:0.1.0"');
     }
-    this.optional('allocator.imagePullPolicy', allocator.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    this.pullPolicy('allocator.imagePullPolicy', allocator.imagePullPolicy);
     const whole = (min: number, max: number) => (v: unknown) => (isInteger(v, min, max) ? undefined : `must be a whole number from ${min} to ${max}`);
     this.optional('allocator.batchSize', allocator.batchSize, whole(1, 10_000));
     this.optional('allocator.maxPendingPods', allocator.maxPendingPods, whole(1, 2_147_483_647));

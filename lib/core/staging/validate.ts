@@ -1,7 +1,7 @@
 // validateStagingServer: every problem of a staging server spec, collected into one error before
 // anything renders. StagingRefChecker also checks the reference an application holds.
 import { dnsLabelProblem } from '../kube-names';
-import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES } from '../props-checker';
+import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker } from '../props-checker';
 import { sparkDurationMs } from '../quantity';
 import { ProblemCollector } from '../validation';
 import type { StagingServerRef, StagingServerSpec } from './spec';
@@ -25,7 +25,7 @@ export class StagingRefChecker extends PropsChecker {
     const imageMessage = 'is required: the sparkplane image you built and pushed (images/README.md), e.g. "registry.example.com/sparkplane:0.1.0"';
     if (ref.image === undefined) this.problems.missing(`${prefix}image`, imageMessage);
     else this.optional(`${prefix}image`, ref.image, (v) => (imageProblem(v) ? imageMessage : undefined));
-    this.optional(`${prefix}imagePullPolicy`, ref.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    this.pullPolicy(`${prefix}imagePullPolicy`, ref.imagePullPolicy);
   }
 }
 

@@ -2,7 +2,7 @@
 // renders. The Spark interpreter's settings are checked by the SparkApplication validation itself
 // (the interpreter runs as that application), with their paths under `spark.`.
 import { dnsLabelProblem, dnsSubdomainProblem } from '../kube-names';
-import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker, PULL_POLICIES } from '../props-checker';
+import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker } from '../props-checker';
 import { sparkDurationMs } from '../quantity';
 import { validateSparkApplication } from '../spark-application/validate';
 import { SparkplaneValidationError, ProblemCollector } from '../validation';
@@ -40,7 +40,7 @@ class ZeppelinChecker extends PropsChecker {
     this.optional('image', spec.image, imageProblem);
     if (spec.sparkplaneImage === undefined) problems.missing('sparkplaneImage', 'is required: the sparkplane image you built and pushed (images/README.md), which writes the interpreter settings; e.g. "registry.example.com/sparkplane:0.1.0"');
     else this.optional('sparkplaneImage', spec.sparkplaneImage, imageProblem);
-    this.optional('imagePullPolicy', spec.imagePullPolicy, (v) => (PULL_POLICIES.includes(v as string) ? undefined : `must be one of ${PULL_POLICIES.join(', ')}`));
+    this.pullPolicy('imagePullPolicy', spec.imagePullPolicy);
     this.nameList('imagePullSecrets', spec.imagePullSecrets);
     this.optional('storageSize', spec.storageSize, (v) => positiveQuantityProblem(v, '"10Gi"'));
     this.optional('storageClassName', spec.storageClassName, (v) => dnsSubdomainProblem(v));
