@@ -224,3 +224,17 @@ describe('alerting rules and the dashboard', () => {
     }
   });
 });
+
+describe('Prometheus bad input, more', () => {
+  it('names a bad Pushgateway image and a query peer that selects nothing', () => {
+    try {
+      renderPrometheus({ targetNamespaces: ['batch'], pushgateway: { image: 'prom/pushgateway latest' }, queryPeers: [{}] });
+      throw new Error('expected a SparkplaneValidationError');
+    } catch (error) {
+      expect((error as SparkplaneValidationError).problems.map((p) => [p.path, p.message])).toEqual([
+        ['queryPeers[0]', 'selects nothing: give cidr, podLabels or namespaceLabels'],
+        ['pushgateway.image', 'must be an image reference without blanks, e.g. "apache/spark:4.0.2"'],
+      ]);
+    }
+  });
+});

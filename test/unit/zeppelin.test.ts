@@ -344,3 +344,23 @@ describe('the interpreter-settings init container, as rendered, from the bundled
     }
   }, 60_000);
 });
+
+describe('Zeppelin bad input, storage, Ingress and timeouts', () => {
+  const base: ZeppelinSpec = { name: 'notebooks', sparkplaneImage: 'r/sp:1', auth: { allowAnonymousAccessByAnyoneWhoCanReachZeppelin: true }, spark: { sparkVersion: '4.0.5' } };
+
+  it('names each bad storage, Ingress, timeout and peer prop', () => {
+    expect(problemsOf({
+      ...base,
+      notebookStorage: { git: { remoteUrl: 'git@example.com:n.git', accessToken: { secretName: 'tok' } }, s3: { bucket: 'B' } },
+      ingress: { host: 'zeppelin.example.com' },
+      interpreterIdleTimeout: '30s',
+      interpreterStartTimeout: '1s',
+      webPeers: [{ cidr: '10.0.0.1' }],
+    }).map((p) => p.path)).toEqual([
+      'interpreterIdleTimeout', 'interpreterStartTimeout', 'webPeers[0].cidr',
+      'notebookStorage', 'notebookStorage.git.remoteUrl', 'notebookStorage.git.accessToken.key', 'notebookStorage.s3.bucket',
+      'ingress.tlsSecretName',
+    ]);
+    expect(problemsOf({ ...base, ingress: { host: 'zeppelin.example.com' } })[0].message).toMatch(/^is required: Zeppelin's login sends passwords, so the Ingress serves TLS only/);
+  });
+});
