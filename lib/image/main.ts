@@ -9,6 +9,7 @@ import { runShuffleJanitor } from '../shuffle-janitor/program';
 import { runFetchStaged } from '../staging-server/fetch-staged';
 import { runStagingServer } from '../staging-server/program';
 import { runZeppelinSettings } from '../zeppelin-settings/program';
+import { runMetricsPush } from '../metrics-push/program';
 import { version } from '../../package.json';
 
 const USAGE = `usage: sparkplane <command>
@@ -19,6 +20,8 @@ const USAGE = `usage: sparkplane <command>
   staging-server          serve staged files by SHA-256 from a volume (SPARKPLANE_STAGING_* variables)
   fetch-staged --server <url> --token-file <file> [--dir <dir>] [--timeout <duration>] <sha256>=<name>...
                           download staged files into <dir>, verified (a driver's init container)
+  metrics-push            push a driver's Spark metrics to a Pushgateway every interval, and Spark's
+                          final report when stopped (SPARKPLANE_PUSH_* variables; a driver's sidecar)
   zeppelin-settings --seed <file> --dir <dir>
                           write the typed model's interpreter properties into Zeppelin's
                           interpreter.json (the Zeppelin server's init container)
@@ -33,6 +36,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return untilSignalled(await runShuffleJanitor(process.env));
     case 'staging-server':
       return untilSignalled(await runStagingServer(process.env));
+    case 'metrics-push':
+      return untilSignalled(await runMetricsPush(process.env));
     case 'fetch-staged':
       return runFetchStaged(args);
     case 'zeppelin-settings':

@@ -1,5 +1,5 @@
-// Wrapper module for promtool (and later the Prometheus server) of Prometheus 3.16.0 (module
-// v0.316.0), built by scripts/prometheus/build from the Go module proxy.
+// Wrapper module for promtool and the Prometheus server of Prometheus 3.16.0 (module v0.316.0),
+// built by scripts/prometheus/build from the Go module proxy.
 module sparkplane.local/test-harness/prometheus
 
 go 1.26.7

@@ -21,7 +21,7 @@ let dir: string;
 beforeAll(() => {
   const build = spawnSync(path.join(REPO_ROOT, 'scripts', 'prometheus', 'build'), [], { encoding: 'utf8', timeout: 25 * 60_000 });
   if (build.status !== 0) throw new Error(`scripts/prometheus/build failed:\n${build.stderr}`);
-  promtool = build.stdout.trim().split('\n').pop()!;
+  promtool = path.join(build.stdout.trim().split('\n').pop()!, 'promtool');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-promtool-'));
 }, 30 * 60_000);
 

@@ -3,6 +3,8 @@
 // the exporters' own lists, and the e2e suite the Spark names against live drivers), and every
 // alert has a promtool unit test with synthetic series (test/integration/prometheus.test.ts).
 import { SPARK_DRIVER_METRICS, SPARK_DYNAMIC_ALLOCATION_METRICS } from './spark-metric-names';
+import { APPLICATION_LABEL } from '../spark-application/naming';
+import { KUBE_STATE_METRICS as KSM, kubeStateMetricsLabel as ksmLabel } from './kube-state-metrics';
 
 /** One alerting rule. */
 export interface AlertRule {
@@ -41,6 +43,15 @@ export function sparkplaneAlertRules(): AlertRuleGroup[] {
           for: '0m',
           labels: { severity: 'warning' },
           annotations: { summary: `Spark driver of ${app} restarted`, description: 'Its Job started another driver pod in the last 30 minutes (a failure, or the loss of a node).' },
+        },
+        {
+          alert: 'SparkDriverFailed',
+          // The Job has given up (retries spent, or its deadline passed): the application failed for
+          // good. kube-state-metrics' Job series, joined to the driver Jobs by their labels.
+          expr: `label_replace(${KSM.jobFailed}{condition="true"} * on (namespace, job_name) group_left (${ksmLabel(APPLICATION_LABEL)}) ${KSM.jobLabels}{${ksmLabel('app.kubernetes.io/component')}="driver", ${ksmLabel(APPLICATION_LABEL)}!=""}, "spark_application", "$1", "${ksmLabel(APPLICATION_LABEL)}", "(.+)") > 0`,
+          for: '0m',
+          labels: { severity: 'critical' },
+          annotations: { summary: `Spark application ${app} failed`, description: 'Its driver Job {{ $labels.job_name }} has failed for good: the retries are spent or its deadline passed. `kubectl logs job/{{ $labels.job_name }}` shows the last driver.' },
         },
         {
           alert: 'SparkJobsFailing',
@@ -94,6 +105,14 @@ export function sparkplaneAlertRules(): AlertRuleGroup[] {
           for: '5m',
           labels: { severity: 'warning' },
           annotations: { summary: '{{ $labels.component }} {{ $labels.namespace }}/{{ $labels.pod }} does not answer', description: 'Prometheus cannot scrape its /metrics (container {{ $labels.container }}).' },
+        },
+        {
+          alert: 'ZeppelinDown',
+          // The server's readiness probe (/health/readiness) decides availability.
+          expr: `${KSM.deploymentAvailableReplicas} * on (namespace, deployment) group_left () ${KSM.deploymentLabels}{${ksmLabel('app.kubernetes.io/name')}="zeppelin"} == 0`,
+          for: '5m',
+          labels: { severity: 'critical' },
+          annotations: { summary: 'Zeppelin {{ $labels.namespace }}/{{ $labels.deployment }} is down', description: 'Its server has had no ready replica for 5 minutes: notebooks cannot be opened and interpreters cannot start.' },
         },
         {
           alert: 'ShuffleServiceSilent',

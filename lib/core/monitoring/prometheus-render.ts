@@ -46,6 +46,7 @@ export function prometheusConfig(spec: PrometheusSpec): string {
       ...sparkplaneScrapeConfigs(spec.targetNamespaces, interval),
       // Pushed series keep the job and labels their pusher gave them.
       ...(spec.pushgateway ? [{ job_name: 'pushgateway', honor_labels: true, static_configs: [{ targets: [`${names.pushgateway}.${namespace}.svc:${PUSHGATEWAY_PORT}`] }] }] : []),
+      ...(spec.kubeStateMetrics ? [{ job_name: 'kube-state-metrics', static_configs: [{ targets: [spec.kubeStateMetrics] }] }] : []),
     ],
   });
 }

@@ -39,6 +39,13 @@ export interface PrometheusSpec {
     /** Pushgateway image. @default "prom/pushgateway:v1.11.3" */
     readonly image?: string;
   };
+  /**
+   * Address (host:port) of a kube-state-metrics the server scrapes, for the alerts on a driver Job
+   * that failed for good and on Zeppelin being down. Run it with
+   * `--metric-labels-allowlist=<KUBE_STATE_METRICS_LABELS_ALLOWLIST>` (docs/monitoring.md).
+   * @default - not scraped: those two alerts never fire
+   */
+  readonly kubeStateMetrics?: string;
   /** CPU request of the server. @default "250m" */
   readonly cpuRequest?: string;
   /** Memory request and limit of the server. @default "2Gi" */

@@ -47,6 +47,7 @@ class PrometheusChecker extends PropsChecker {
       if (!isRecord(spec.pushgateway)) problems.add('pushgateway', spec.pushgateway, 'must be an object, e.g. {}');
       else this.optional('pushgateway.image', spec.pushgateway.image, imageProblem);
     }
+    this.optional('kubeStateMetrics', spec.kubeStateMetrics, (v) => (typeof v === 'string' && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$/.test(v) ? undefined : 'must be the host:port of kube-state-metrics\' metrics, e.g. "kube-state-metrics.kube-system.svc:8080"'));
     this.nameList('imagePullSecrets', spec.imagePullSecrets);
     this.stringMap('labels', spec.labels, true);
     this.stringMap('nodeSelector', spec.nodeSelector, true);

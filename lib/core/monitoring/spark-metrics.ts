@@ -7,6 +7,7 @@
 // - a metric's name carries spark.metrics.namespace, which defaults to the application id (random on
 //   Kubernetes): a constant keeps names stable, and the application comes from pod labels instead;
 // - job, stage and task counters need the appStatus source, JVM memory and GC the jvm source.
+import type { SparkMetricsPushSpec } from './metrics-push';
 
 /** Whether and how an application exposes metrics to Prometheus. */
 export interface SparkMonitoringSpec {
@@ -17,6 +18,13 @@ export interface SparkMonitoringSpec {
    * @default true
    */
   readonly prometheus?: boolean;
+  /**
+   * Push the metrics to a Pushgateway instead of being scraped, for batch jobs that may end between
+   * two scrapes: a sidecar pushes every interval, and pushes Spark's final report when the driver
+   * ends. The driver pod is then not annotated for scraping (the series would be counted twice).
+   * @default - Prometheus scrapes the driver pod
+   */
+  readonly pushgateway?: SparkMetricsPushSpec;
 }
 
 /** The constant spark.metrics.namespace: driver metrics are named `metrics_spark_driver_…`. */
@@ -56,6 +64,11 @@ export function driverMetricsAnnotations(uiPort: number): Record<string, string>
     'prometheus.io/path': SPARK_DRIVER_METRICS_PATH,
     [EXECUTOR_METRICS_PATH_ANNOTATION]: SPARK_EXECUTOR_METRICS_PATH,
   };
+}
+
+/** Whether a spec's monitoring pushes its metrics (then the pod is not annotated for scraping). */
+export function metricsPushEnabled(monitoring: SparkMonitoringSpec | undefined): monitoring is SparkMonitoringSpec & { pushgateway: SparkMetricsPushSpec } {
+  return prometheusEnabled(monitoring) && monitoring?.pushgateway !== undefined;
 }
 
 /** Whether a spec's monitoring turns the Prometheus endpoints on. */

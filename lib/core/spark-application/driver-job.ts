@@ -12,7 +12,8 @@ import { APPLICATION_LABEL, applicationLabels, SPARK_CONF_DIGEST_ANNOTATION, SPA
 import { driverContainerMemoryMiB, type ResolvedSparkApplication } from './resolve';
 import { compact } from '../compact';
 import { podPlacementFields } from '../pod-placement';
-import { driverMetricsAnnotations, prometheusEnabled } from '../monitoring/spark-metrics';
+import { driverMetricsAnnotations, metricsPushEnabled, prometheusEnabled } from '../monitoring/spark-metrics';
+import { finalReportDriverMount, finalReportVolume, metricsPushContainer } from '../monitoring/metrics-push';
 import { shuffleDriverArguments, shuffleDriverEnv } from '../shuffle-service/application-wiring';
 import { fetchStagedContainer, stagedFilesMount, stagingVolumes } from '../staging/application-wiring';
 import { allocatorDriverEnv, allocatorDriverMounts, allocatorInitContainers, allocatorVolumes } from '../allocator/allocator-sidecar';
@@ -62,6 +63,7 @@ export function driverPodTemplate(app: ResolvedSparkApplication, sparkProperties
   // Staging only when there is something to stage.
   const staging = spec.staging && app.dependencies.staged.length ? spec.staging : undefined;
   const memory = `${driverContainerMemoryMiB(app)}Mi`;
+  const push = metricsPushEnabled(spec.monitoring) ? spec.monitoring.pushgateway : undefined;
   const cpuRequest = driver.coreRequest ?? String(driver.cores);
   const sparkContainer = compact({
     name: DRIVER_CONTAINER_NAME,
@@ -90,6 +92,7 @@ export function driverPodTemplate(app: ResolvedSparkApplication, sparkProperties
       { name: 'spark-conf', mountPath: CONF_MOUNT_PATH, readOnly: true },
       ...(app.allocator ? allocatorDriverMounts() : []),
       ...(staging ? [stagedFilesMount()] : []),
+      ...(push ? [finalReportDriverMount()] : []),
     ]),
     securityContext: sparkContainerSecurityContext(driver),
   });
@@ -99,7 +102,8 @@ export function driverPodTemplate(app: ResolvedSparkApplication, sparkProperties
       labels: { ...applicationLabels(app.name, { ...spec.labels, ...driver.labels }, 'driver'), ...driverSelector(app) },
       annotations: {
         ...driver.annotations,
-        ...(prometheusEnabled(spec.monitoring) ? driverMetricsAnnotations(driver.uiPort) : {}),
+        // Pushed series are not scraped too: they would be counted twice.
+        ...(prometheusEnabled(spec.monitoring) && !push ? driverMetricsAnnotations(driver.uiPort) : {}),
         [SPARK_CONF_DIGEST_ANNOTATION]: sparkPropertiesDigest,
       },
     },
@@ -114,6 +118,7 @@ export function driverPodTemplate(app: ResolvedSparkApplication, sparkProperties
         ...(staging ? [fetchStagedContainer(staging, app.namespace, app.dependencies.staged)] : []),
         ...(extraContainers(driver.initContainers, app.image) ?? []),
         ...(app.allocator ? allocatorInitContainers(app.allocator) : []),
+        ...(push ? [metricsPushContainer(push, app.name, driver.uiPort)] : []),
       ]),
       containers: [sparkContainer, ...(extraContainers(driver.sidecars, app.image) ?? [])],
       volumes: [
@@ -121,6 +126,7 @@ export function driverPodTemplate(app: ResolvedSparkApplication, sparkProperties
         ...scratchVolumes(),
         ...(app.allocator ? allocatorVolumes() : []),
         ...(staging ? stagingVolumes(staging, app.dependencies.staged) : []),
+        ...(push ? [finalReportVolume()] : []),
         ...(spec.volumes ?? []),
       ],
     }),

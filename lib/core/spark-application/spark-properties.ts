@@ -5,7 +5,8 @@ import type { ResolvedSparkApplication } from './resolve';
 import { allocatorSparkProperties, BRIDGE_CLASSPATH } from '../allocator/allocator-sidecar';
 import { SHUFFLE_OWNED_SPARK_KEYS, shuffleSparkProperties } from '../shuffle-service/application-wiring';
 import { DEPENDENCY_SPARK_KEYS } from '../staging/application-wiring';
-import { prometheusEnabled, prometheusSparkProperties } from '../monitoring/spark-metrics';
+import { metricsPushEnabled, prometheusEnabled, prometheusSparkProperties } from '../monitoring/spark-metrics';
+import { finalReportSparkProperties } from '../monitoring/metrics-push';
 
 /**
  * Keys that typed props own, with the prop to use instead. Setting one in sparkConf would fight
@@ -91,6 +92,7 @@ export function renderSparkProperties(app: ResolvedSparkApplication): Record<str
     ...(app.allocator ? allocatorSparkProperties(app.allocator) : {}),
     ...(app.shuffleService ? shuffleSparkProperties(app.shuffleService, spec.dynamicAllocation !== undefined) : {}),
     ...(prometheusEnabled(spec.monitoring) ? prometheusSparkProperties() : {}),
+    ...(metricsPushEnabled(spec.monitoring) ? finalReportSparkProperties() : {}),
     ...spec.sparkConf,
     // The bridge jar goes first on the driver's classpath, before anything the user adds.
     ...(app.allocator ? { 'spark.driver.extraClassPath': [BRIDGE_CLASSPATH, spec.sparkConf?.['spark.driver.extraClassPath']].filter(Boolean).join(':') } : {}),

@@ -7,7 +7,7 @@ import { checkContainerAgainstLevel, checkVolumesAgainstLevel, containerSecurity
 import {
   imageProblem, isInteger, isObject, isRecord, positiveQuantityProblem, PropsChecker, sparkSizeProblem,
 } from '../props-checker';
-import { isSparkDuration, parseKubeQuantity } from '../quantity';
+import { isSparkDuration, parseKubeQuantity, sparkDurationMs } from '../quantity';
 import { sparkConfKeyProblem } from '../spark/conf-keys';
 import { parseSparkVersion, sparkVersionProblem } from '../spark/spark-version';
 import { ProblemCollector } from '../validation';
@@ -28,12 +28,13 @@ import { MAX_APPLICATION_NAME_LENGTH } from './naming';
 import { applicationType } from './resolve';
 import type { SparkApplicationSpec, SparkDriverSpec, SparkExecutorSpec, SparkPodSpec } from './spec';
 import { RESERVED_SPARK_CONF_KEYS } from './spark-properties';
-import { MONITORING_OWNED_SPARK_KEYS, prometheusEnabled } from '../monitoring/spark-metrics';
+import { MONITORING_OWNED_SPARK_KEYS, metricsPushEnabled, prometheusEnabled } from '../monitoring/spark-metrics';
+import { FINAL_REPORT_VOLUME_NAME, METRICS_PUSH_CONTAINER_NAME } from '../monitoring/metrics-push';
 
 const APPLICATION_TYPES = ['Java', 'Scala', 'Python', 'R'];
 const POD_SECURITY_LEVELS = ['restricted', 'baseline', 'privileged'];
 const VOLUME_SOURCES = ['configMap', 'secret', 'persistentVolumeClaim', 'emptyDir', 'hostPath'];
-const RESERVED_VOLUME_NAMES = ['spark-conf', BRIDGE_VOLUME_NAME, EXECUTOR_SHUFFLE_VOLUME, STAGED_VOLUME_NAME, STAGING_TOKEN_VOLUME_NAME, ...SCRATCH_VOLUMES.map((v) => v.name)];
+const RESERVED_VOLUME_NAMES = ['spark-conf', BRIDGE_VOLUME_NAME, FINAL_REPORT_VOLUME_NAME, EXECUTOR_SHUFFLE_VOLUME, STAGED_VOLUME_NAME, STAGING_TOKEN_VOLUME_NAME, ...SCRATCH_VOLUMES.map((v) => v.name)];
 const RESERVED_ENV = ['SPARK_DRIVER_POD_NAME', 'SPARK_DRIVER_BIND_ADDRESS', DRIVER_POD_UID_ENV, ALLOCATOR_URL_ENV];
 
 /** Throws `SparkplaneValidationError` listing every problem of `spec`; returns quietly when it is valid. */
@@ -79,10 +80,7 @@ class SpecChecker extends PropsChecker {
     this.checkExecutorCount(spec.executor, spec.dynamicAllocation);
     this.checkSparkConf();
     if (spec.allocator !== undefined) this.checkAllocator();
-    if (spec.monitoring !== undefined) {
-      if (!isRecord(spec.monitoring)) problems.add('monitoring', spec.monitoring, 'must be an object, e.g. { prometheus: true }');
-      else this.optional('monitoring.prometheus', spec.monitoring.prometheus, (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'));
-    }
+    if (spec.monitoring !== undefined) this.checkMonitoring();
     if (spec.shuffleService !== undefined) this.checkShuffleService();
   }
 
@@ -199,6 +197,7 @@ class SpecChecker extends PropsChecker {
     const containerNames = new Set([
       sparkContainerName,
       ...(role === 'driver' && this.spec.allocator !== undefined ? [INSTALL_BRIDGE_CONTAINER_NAME, ALLOCATOR_CONTAINER_NAME] : []),
+      ...(role === 'driver' && metricsPushEnabled(this.spec.monitoring) ? [METRICS_PUSH_CONTAINER_NAME] : []),
       ...(role === 'driver' && this.spec.staging !== undefined ? [FETCH_STAGED_CONTAINER_NAME] : []),
     ]);
     this.checkContainers(`${role}.initContainers`, pod.initContainers, containerNames);
@@ -317,6 +316,34 @@ class SpecChecker extends PropsChecker {
     }
   }
 
+  private checkMonitoring(): void {
+    const { spec, problems } = this;
+    const monitoring = spec.monitoring;
+    if (!isRecord(monitoring)) return problems.add('monitoring', monitoring, 'must be an object, e.g. { prometheus: true }');
+    this.optional('monitoring.prometheus', monitoring.prometheus, (v) => (typeof v === 'boolean' ? undefined : 'must be true or false'));
+    const push = monitoring.pushgateway;
+    if (push === undefined) return;
+    if (!isRecord(push)) return problems.add('monitoring.pushgateway', push, 'must be an object with url and image, e.g. { url: "http://prometheus-pushgateway.monitoring.svc:9091", image: "registry.example.com/sparkplane:0.1.0" }');
+    if (monitoring.prometheus === false) problems.add('monitoring.prometheus', false, 'turns off the endpoints that monitoring.pushgateway pushes from; remove monitoring.prometheus, or remove monitoring.pushgateway');
+    let url: URL | undefined;
+    try {
+      url = typeof push.url === 'string' ? new URL(push.url) : undefined;
+    } catch {
+      url = undefined;
+    }
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.search || url.hash || url.username || url.password) {
+      problems.add('monitoring.pushgateway.url', push.url, 'must be the http(s) URL of the Pushgateway, without query or credentials, e.g. "http://prometheus-pushgateway.monitoring.svc:9091"');
+    }
+    if (imageProblem(push.image)) {
+      problems.add('monitoring.pushgateway.image', push.image, 'is required: the sparkplane image you built and pushed (images/README.md), e.g. "registry.example.com/sparkplane:0.1.0"');
+    }
+    this.pullPolicy('monitoring.pushgateway.imagePullPolicy', push.imagePullPolicy);
+    this.optional('monitoring.pushgateway.interval', push.interval, (v) => {
+      const ms = sparkDurationMs(v);
+      return ms !== undefined && ms >= 1000 ? undefined : 'must be a duration of at least 1 second, e.g. "5s"';
+    });
+  }
+
   private checkAllocator(): void {
     const { spec, problems } = this;
     if (!isRecord(spec.allocator)) {
@@ -388,6 +415,7 @@ class SpecChecker extends PropsChecker {
         if (!key.startsWith('spark.')) problems.add(path, value, 'Spark ignores keys that do not start with "spark."; for Hadoop settings use hadoopConf');
         else if (key in RESERVED_SPARK_CONF_KEYS) problems.add(path, value, `is rendered from typed props; set ${RESERVED_SPARK_CONF_KEYS[key]} instead`);
         else if (prometheusEnabled(spec.monitoring) && key in MONITORING_OWNED_SPARK_KEYS) problems.add(path, value, `is rendered by monitoring (${MONITORING_OWNED_SPARK_KEYS[key]}); remove it, or set monitoring.prometheus to false`);
+        else if (metricsPushEnabled(spec.monitoring) && key.startsWith('spark.metrics.conf.driver.sink.csv.')) problems.add(path, value, 'is rendered by monitoring.pushgateway (the final report the sidecar pushes); remove it, or remove monitoring.pushgateway');
         else if (prometheusEnabled(spec.monitoring) && key === 'spark.ui.enabled' && value === 'false') problems.add(path, value, 'turns off the driver\'s UI, which serves the metrics monitoring exposes; remove it, or set monitoring.prometheus to false');
         else if (key.startsWith('spark.hadoop.')) problems.add(path, value, `set it as hadoopConf["${key.slice('spark.hadoop.'.length)}"]`);
         else if (version) {
