@@ -69,7 +69,7 @@ beforeAll(async () => {
     }), { namespace });
   }
 
-  ksm = await startKubeStateMetrics(tools, connection().kubeconfig, [namespace], KUBE_STATE_METRICS_LABELS_ALLOWLIST);
+  ksm = await startKubeStateMetrics(tools, connection().kubeconfig!, [namespace], KUBE_STATE_METRICS_LABELS_ALLOWLIST);
   const target = (url: string, labels: Record<string, string>) => ({ targets: [new URL(url).host], labels });
   prometheus = await startPrometheus(tools, {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },

@@ -96,6 +96,14 @@ export class PrometheusServer extends LoopbackProgram {
     return data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
   }
 
+  /** A range query's series over [start, end] (Unix seconds), each with its values. */
+  async queryRange(expr: string, start: number, end: number, step = 1): Promise<Array<{ metric: Record<string, string>; values: number[] }>> {
+    const data = await this.api<{ result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> }>(
+      `query_range?query=${encodeURIComponent(expr)}&start=${start}&end=${end}&step=${step}`,
+    );
+    return data.result.map((r) => ({ metric: r.metric, values: r.values.map(([, v]) => Number(v)) }));
+  }
+
   /** The active targets, with their health and last error. */
   async targets(): Promise<Array<{ labels: Record<string, string>; scrapeUrl: string; health: string; lastError: string }>> {
     return (await this.api<{ activeTargets: Array<{ labels: Record<string, string>; scrapeUrl: string; health: string; lastError: string }> }>('targets?state=active')).activeTargets;
