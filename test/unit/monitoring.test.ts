@@ -143,6 +143,12 @@ describe('Prometheus', () => {
     expect(config.scrape_configs[4]).toEqual({ job_name: 'pushgateway', honor_labels: true, static_configs: [{ targets: ['prometheus-pushgateway.monitoring.svc:9091'] }] });
   });
 
+  it('scrapes kube-state-metrics when given its address, and refuses an address that is not host:port', () => {
+    const config = parse(objectsOf({ kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080' }).find((o) => o.kind === 'ConfigMap').data['prometheus.yml']);
+    expect(config.scrape_configs.at(-1)).toEqual({ job_name: 'kube-state-metrics', static_configs: [{ targets: ['kube-state-metrics.kube-system.svc:8080'] }] });
+    expect(() => objectsOf({ kubeStateMetrics: 'http://kube-state-metrics:8080/metrics' })).toThrow(/kubeStateMetrics = "http:\/\/kube-state-metrics:8080\/metrics": must be the host:port of kube-state-metrics' metrics/);
+  });
+
   it('runs "restricted" on its claim, restarted when its configuration changes', () => {
     const pod = one('Deployment', 'prometheus').spec.template;
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: 'RuntimeDefault' } });

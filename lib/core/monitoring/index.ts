@@ -1,5 +1,5 @@
 export * from './spark-metrics';
-export * from './metrics-push';
+export { METRICS_PUSH_CONTAINER_NAME, PUSH_JOBS, type SparkMetricsPushSpec } from './metrics-push';
 export * from './spark-metric-names';
 export * from './scrape-configs';
 export * from './prometheus-spec';
