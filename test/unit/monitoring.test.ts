@@ -71,8 +71,18 @@ describe('monitoring', () => {
     expect(() => rendered(app({ monitoring: undefined, sparkConf: { 'spark.metrics.namespace': 'mine' } }))).not.toThrow();
   });
 
-  it('reaches Zeppelin\'s interpreter: its settings carry the keys, its pod the annotations', () => {
-    const objects = renderZeppelin({ name: 'notebooks', sparkplaneImage: 'r/sp:1', auth: { allowAnonymousAccessByAnyoneWhoCanReachZeppelin: true }, spark: { sparkVersion: '4.0.5', monitoring: {} } }) as any[];
+  const prometheusPeer = { namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' }, podLabels: { 'app.kubernetes.io/name': 'prometheus' } };
+
+  it('reaches Zeppelin\'s interpreter: its settings carry the keys, its pod the annotations, its NetworkPolicy the scraper', () => {
+    const objects = renderZeppelin({
+      name: 'notebooks', sparkplaneImage: 'r/sp:1', auth: { allowAnonymousAccessByAnyoneWhoCanReachZeppelin: true }, metricsPeers: [prometheusPeer],
+      spark: { sparkVersion: '4.0.5', monitoring: {}, allocator: { image: 'r/sp:1' } },
+    }) as any[];
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'notebooks-interpreter');
+    expect(policy.spec.ingress).toContainEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }],
+      ports: [{ port: 4040, protocol: 'TCP' }, { port: 7091, protocol: 'TCP' }],
+    });
     const seed = JSON.parse(objects.find((o) => o.metadata.name === 'notebooks-interpreter-settings').data['spark-setting.json']);
     expect(seed.properties['spark.metrics.namespace']).toBe('spark');
     const template = objects.find((o) => o.metadata.name === 'notebooks-interpreter-template').data['100-interpreter-spec.yaml'];
@@ -230,6 +240,21 @@ describe('alerting rules and the dashboard', () => {
       expect(dashboard.panels.filter((p: any) => p.type === 'timeseries')).toHaveLength(8);
       expect(dashboard.templating.list.map((v: any) => v.name)).toEqual(['datasource', 'namespace', 'application']);
     }
+  });
+});
+
+describe('a monitored Zeppelin interpreter', () => {
+  const zeppelin = (extra: Record<string, unknown>) => () => renderZeppelin({ name: 'notebooks', sparkplaneImage: 'r/sp:1', auth: { allowAnonymousAccessByAnyoneWhoCanReachZeppelin: true }, spark: { sparkVersion: '4.0.5', monitoring: {} }, ...extra });
+
+  it('needs metricsPeers in pull mode, since its NetworkPolicy admits only the server on the UI port', () => {
+    expect(zeppelin({})).toThrow(/metricsPeers: is required with spark.monitoring: the interpreter's NetworkPolicy admits only the server on its UI port/);
+    expect(zeppelin({ metricsPeers: [{}] })).toThrow(/metricsPeers\[0\]/);
+  });
+
+  it('needs none when it pushes, and then admits nobody else', () => {
+    const objects = zeppelin({ spark: { sparkVersion: '4.0.5', monitoring: { pushgateway: { url: 'http://gw.monitoring.svc:9091', image: 'r/sp:1' } } } })() as any[];
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'notebooks-interpreter');
+    expect(policy.spec.ingress.map((rule: any) => rule.ports.map((p: any) => p.port))).toEqual([[12321, 4040], [22321, 22322]]);
   });
 });
 

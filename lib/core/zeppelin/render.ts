@@ -3,6 +3,7 @@
 // users, the claim, the Deployment, Service, optional Ingress; the interpreter's identity (the
 // driver Role of SparkApplication), its Spark ConfigMap (executor pod template), the interpreter pod
 // template the launcher renders, and the NetworkPolicies.
+import { ALLOCATOR_METRICS_PORT } from '../allocator/protocol';
 import { compact } from '../compact';
 import { ingressNetworkPolicy, networkPolicyPeer } from '../network-policy';
 import { podPlacementFields } from '../pod-placement';
@@ -122,6 +123,8 @@ export function renderZeppelin(spec: ZeppelinSpec): KubeObject[] {
     ingressNetworkPolicy(meta(names.interpreter, 'interpreter'), interpreterSelector, [
       // Only the server drives an interpreter (and may proxy its Spark UI).
       { from: [{ podSelector: { matchLabels: serverSelector } }], ports: [{ port: ZEPPELIN_INTERPRETER_PORT, protocol: 'TCP' }, { port: app.driver.uiPort, protocol: 'TCP' }] },
+      // Prometheus scrapes a monitored interpreter: Spark's metrics on the UI port, the allocator's own.
+      ...(spec.metricsPeers?.length ? [{ from: spec.metricsPeers.map(networkPolicyPeer), ports: [{ port: app.driver.uiPort, protocol: 'TCP' as const }, ...(app.allocator ? [{ port: ALLOCATOR_METRICS_PORT, protocol: 'TCP' as const }] : [])] }] : []),
       // Executors reach their driver (never on the host network: validation refuses the shuffle service).
       { from: [{ podSelector: { matchLabels: executorSelector } }], ports: [{ port: ZEPPELIN_SPARK_DRIVER_PORT, protocol: 'TCP' }, { port: ZEPPELIN_SPARK_BLOCK_MANAGER_PORT, protocol: 'TCP' }] },
     ]),

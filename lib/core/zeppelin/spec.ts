@@ -152,6 +152,13 @@ export interface ZeppelinSpec {
   readonly ingress?: ZeppelinIngress;
   /** Who else may reach the server's web port, besides the Ingress controller you name here. @default - any pod or address (the web UI has its own authentication) */
   readonly webPeers?: readonly StagingNetworkPeer[];
+  /**
+   * Who may scrape a monitored interpreter (`spark.monitoring`): its UI port, which serves Spark's
+   * metrics, and the allocator sidecar's metrics port. Required with monitoring in pull mode, since the
+   * interpreter's NetworkPolicy otherwise admits only the server there.
+   * @default - nobody
+   */
+  readonly metricsPeers?: readonly StagingNetworkPeer[];
   /** CPU request of the server. @default "500m" */
   readonly cpuRequest?: string;
   /** Memory request and limit of the server. @default "2Gi" */

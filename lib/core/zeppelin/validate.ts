@@ -1,6 +1,7 @@
 // validateZeppelin: every problem of a Zeppelin spec, collected into one error before anything
 // renders. The Spark interpreter's settings are checked by the SparkApplication validation itself
 // (the interpreter runs as that application), with their paths under `spark.`.
+import { metricsPushEnabled, prometheusEnabled } from '../monitoring/spark-metrics';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../kube-names';
 import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker } from '../props-checker';
 import { sparkDurationMs } from '../quantity';
@@ -52,6 +53,10 @@ class ZeppelinChecker extends PropsChecker {
     this.stringMap('nodeSelector', spec.nodeSelector, true);
     this.checkTolerations('tolerations', spec.tolerations);
     if (spec.webPeers !== undefined) this.networkPeers('webPeers', spec.webPeers, false);
+    if (spec.metricsPeers !== undefined) this.networkPeers('metricsPeers', spec.metricsPeers, false);
+    if (isRecord(spec.spark) && prometheusEnabled(spec.spark.monitoring) && !metricsPushEnabled(spec.spark.monitoring) && !spec.metricsPeers?.length) {
+      problems.missing('metricsPeers', 'is required with spark.monitoring: the interpreter\'s NetworkPolicy admits only the server on its UI port, so name who scrapes it, e.g. [{ namespaceLabels: { "kubernetes.io/metadata.name": "monitoring" }, podLabels: { "app.kubernetes.io/name": "prometheus" } }]');
+    }
     this.checkAuth();
     this.checkStorage();
     this.checkIngress();
