@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'cdk8s';
+import { MonitoringChart } from './monitoring';
 import { PySparkChart } from './pyspark';
 import { ShuffleServiceChart } from './shuffle-service';
 import { SparkPiChart } from './spark-pi';
@@ -16,6 +17,7 @@ new PySparkChart(app, 'pyspark');
 new ShuffleServiceChart(app, 'shuffle-service');
 new StagedPySparkChart(app, 'staged-pyspark');
 new ZeppelinChart(app, 'zeppelin');
+new MonitoringChart(app, 'monitoring');
 app.synth();
 
 if (require.main === module) {

@@ -1,7 +1,7 @@
 // The cdk8s front end of the Prometheus component: props in, the core's objects out as ApiObjects.
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { prometheusNames, renderPrometheus, renderPrometheusOperatorObjects, type PrometheusOperatorMonitoringSpec, type PrometheusSpec } from '../core';
+import { prometheusNames, prometheusPushgatewayUrl, renderPrometheus, renderPrometheusOperatorObjects, type PrometheusOperatorMonitoringSpec, type PrometheusSpec } from '../core';
 import { emitApiObjects } from './emit';
 
 /** Props of a `Prometheus` construct: the core spec. */
@@ -19,10 +19,14 @@ export class Prometheus extends Construct {
   public readonly apiObjects: readonly ApiObject[];
   /** The server's Service (port `web` 9090). */
   public readonly service: ApiObject;
+  /** The Pushgateway's in-cluster URL, for applications' `monitoring.pushgateway.url`; undefined without `pushgateway`. */
+  public readonly pushgatewayUrl?: string;
 
   constructor(scope: Construct, id: string, props: PrometheusProps) {
     super(scope, id);
-    this.apiObjects = emitApiObjects(this, renderPrometheus({ ...props, namespace: props.namespace ?? Chart.of(this).namespace }));
+    const spec = { ...props, namespace: props.namespace ?? Chart.of(this).namespace };
+    this.apiObjects = emitApiObjects(this, renderPrometheus(spec));
+    this.pushgatewayUrl = prometheusPushgatewayUrl(spec);
     const name = prometheusNames(props).server;
     this.service = this.apiObjects.find((o) => o.kind === 'Service' && o.metadata.name === name)!;
   }

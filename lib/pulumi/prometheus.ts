@@ -1,6 +1,6 @@
 // The Pulumi front end of the Prometheus component; see the cdk8s construct of the same name.
 import * as pulumi from '@pulumi/pulumi';
-import { prometheusNames, renderPrometheus, renderPrometheusOperatorObjects, type PrometheusOperatorMonitoringSpec, type PrometheusSpec } from '../core';
+import { prometheusNames, prometheusPushgatewayUrl, renderPrometheus, renderPrometheusOperatorObjects, type PrometheusOperatorMonitoringSpec, type PrometheusSpec } from '../core';
 import { InputPlaceholders } from './input-placeholders';
 import { emitKubeResources } from './spark-application';
 
@@ -11,6 +11,8 @@ export interface PrometheusArgs extends PrometheusSpec {}
 export class Prometheus extends pulumi.ComponentResource {
   /** The server's Service name (port `web` 9090). */
   public readonly serviceName: string;
+  /** The Pushgateway's in-cluster URL, for applications' `monitoring.pushgateway.url`; undefined without `pushgateway`. */
+  public readonly pushgatewayUrl?: string;
   /** Every child resource, in render order. */
   public readonly resources: readonly pulumi.CustomResource[];
 
@@ -18,7 +20,8 @@ export class Prometheus extends pulumi.ComponentResource {
     super('sparkplane:monitoring:Prometheus', name, {}, opts);
     this.resources = emitKubeResources(name, renderPrometheus(args), new InputPlaceholders(), this);
     this.serviceName = prometheusNames(args ?? {}).server;
-    this.registerOutputs({ serviceName: this.serviceName });
+    this.pushgatewayUrl = prometheusPushgatewayUrl(args ?? {});
+    this.registerOutputs({ serviceName: this.serviceName, pushgatewayUrl: this.pushgatewayUrl });
   }
 }
 

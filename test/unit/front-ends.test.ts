@@ -5,7 +5,9 @@ import { PySparkChart } from '../../examples/cdk8s/pyspark';
 import { ShuffleServiceChart } from '../../examples/cdk8s/shuffle-service';
 import { StagedPySparkChart } from '../../examples/cdk8s/staged-pyspark';
 import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
+import { MonitoringChart } from '../../examples/cdk8s/monitoring';
 import { ZeppelinChart } from '../../examples/cdk8s/zeppelin';
+import { monitoringProgram } from '../../examples/pulumi/monitoring';
 import { pySparkProgram } from '../../examples/pulumi/pyspark';
 import { shuffleServiceProgram } from '../../examples/pulumi/shuffle-service';
 import { stagedPySparkProgram } from '../../examples/pulumi/staged-pyspark';
@@ -30,6 +32,7 @@ describe.each([
   ['shuffle service', ShuffleServiceChart, shuffleServiceProgram],
   ['staged PySpark', StagedPySparkChart, stagedPySparkProgram],
   ['Zeppelin', ZeppelinChart, zeppelinProgram],
+  ['monitoring', MonitoringChart, monitoringProgram],
 ])('the %s example', (_, Chart, program) => {
   it('renders the same objects through cdk8s and through Pulumi', async () => {
     const cdk8sObjects = Testing.synth(new Chart(Testing.app(), 'test')).sort(byKindAndName);

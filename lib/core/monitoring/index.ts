@@ -3,7 +3,7 @@ export { METRICS_PUSH_CONTAINER_NAME, PUSH_JOBS, type SparkMetricsPushSpec } fro
 export * from './spark-metric-names';
 export * from './scrape-configs';
 export * from './prometheus-spec';
-export { renderPrometheus, prometheusConfig, prometheusNames, ALERT_RULES_FILE, PROMETHEUS_PORT, PUSHGATEWAY_PORT } from './prometheus-render';
+export { renderPrometheus, prometheusConfig, prometheusNames, prometheusPushgatewayUrl, ALERT_RULES_FILE, PROMETHEUS_PORT, PUSHGATEWAY_PORT } from './prometheus-render';
 export { validatePrometheus } from './prometheus-validate';
 export * from './alert-rules';
 export * from './kube-state-metrics';

@@ -32,10 +32,13 @@ export function prometheusNames(spec: Pick<PrometheusSpec, 'name'>): { server: s
   return { server, config: `${server}-config`, data: `${server}-data`, discovery: `${server}-discovery`, pushgateway: `${server}-pushgateway` };
 }
 
+/** The in-cluster URL of the component's Pushgateway, for `monitoring.pushgateway.url`; undefined without one. */
+export function prometheusPushgatewayUrl(spec: Pick<PrometheusSpec, 'name' | 'namespace' | 'pushgateway'>): string | undefined {
+  return spec.pushgateway ? `http://${prometheusNames(spec).pushgateway}.${spec.namespace ?? 'monitoring'}.svc:${PUSHGATEWAY_PORT}` : undefined;
+}
+
 /** prometheus.yml: the library's scrape configurations, the server itself, and the Pushgateway. */
 export function prometheusConfig(spec: PrometheusSpec): string {
-  const names = prometheusNames(spec);
-  const namespace = spec.namespace ?? 'monitoring';
   const interval = spec.scrapeInterval ?? '15s';
   return toYaml({
     global: { scrape_interval: interval, evaluation_interval: interval },
@@ -45,7 +48,7 @@ export function prometheusConfig(spec: PrometheusSpec): string {
       { job_name: 'prometheus', static_configs: [{ targets: [`localhost:${PROMETHEUS_PORT}`] }] },
       ...sparkplaneScrapeConfigs(spec.targetNamespaces, interval),
       // Pushed series keep the job and labels their pusher gave them.
-      ...(spec.pushgateway ? [{ job_name: 'pushgateway', honor_labels: true, static_configs: [{ targets: [`${names.pushgateway}.${namespace}.svc:${PUSHGATEWAY_PORT}`] }] }] : []),
+      ...(spec.pushgateway ? [{ job_name: 'pushgateway', honor_labels: true, static_configs: [{ targets: [new URL(prometheusPushgatewayUrl(spec)!).host] }] }] : []),
       ...(spec.kubeStateMetrics ? [{ job_name: 'kube-state-metrics', static_configs: [{ targets: [spec.kubeStateMetrics] }] }] : []),
     ],
   });
