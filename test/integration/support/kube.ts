@@ -30,6 +30,8 @@ export interface KubectlOptions {
   readonly allowFailure?: boolean;
   /** Kill kubectl after this long. @default 60_000 */
   readonly timeoutMs?: number;
+  /** Extra environment variables (e.g. KUBECTL_APPLYSET). @default - none */
+  readonly env?: Record<string, string>;
 }
 
 /** Runs the suite's kubectl against the suite's cluster (never a KUBECONFIG the user happens to have set, in harness mode). */
@@ -42,7 +44,7 @@ export function kubectl(args: readonly string[], options: KubectlOptions = {}): 
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 60_000,
     maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) },
+    env: { ...process.env, ...options.env, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) },
   });
   if (run.error) throw new Error(`could not run ${binary} ${args.join(' ')}: ${run.error.message}`);
   const result: KubectlResult = { status: run.status ?? -1, stdout: run.stdout ?? '', stderr: run.stderr ?? '' };
