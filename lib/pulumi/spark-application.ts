@@ -3,7 +3,7 @@
 // resource that uploads them before the driver's Job is created.
 import * as pulumi from '@pulumi/pulumi';
 import {
-  compact, dnsLabelProblem, dnsSubdomainProblem, imageProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf, stagingServerRefOf,
+  compact, dnsLabelProblem, dnsSubdomainProblem, imageProblem, objectIds, renderSparkApplication, resolveSparkApplication, shuffleServiceRefOf, SPARK_ROLE_LABEL, stagingServerRefOf,
   type KubeObject, type SparkApplicationSpec,
 } from '../core';
 import { InputPlaceholders } from './input-placeholders';
@@ -27,13 +27,31 @@ export interface SparkApplicationArgs extends Omit<SparkApplicationSpec, 'name' 
   readonly stagingUpload?: StagedFilesConnection;
 }
 
+/** Pulumi's annotation that makes `pulumi up` not wait for a resource to become ready. */
+const SKIP_AWAIT = { 'pulumi.com/skipAwait': 'true' } as const;
 /**
- * Annotations only the Pulumi front end adds, per kind. The driver's Job runs the whole Spark
- * application, which may take hours: `pulumi up` must not wait for it to complete.
+ * Pulumi's readiness condition for a driver Job: the Job controller has started it (a second), not
+ * its completion. Not skipAwait: for a Job that also skips awaiting its deletion, and a replaced Job
+ * was then created again while the old one still terminated (a server-side apply conflict, found by
+ * test/integration/pulumi-up.test.ts).
  */
-export const PULUMI_ONLY_ANNOTATIONS: Readonly<Record<string, Record<string, string>>> = {
-  Job: { 'pulumi.com/skipAwait': 'true' },
-};
+const JOB_STARTED = { 'pulumi.com/waitFor': 'jsonpath={.status.startTime}' } as const;
+
+/**
+ * Annotations only the Pulumi front end adds to an object: where `pulumi up` must not wait for
+ * readiness as Pulumi defines it. The driver's Job runs the whole Spark application, which may take
+ * hours, so `pulumi up` waits only for the Job controller to start it. A Service that selects a
+ * driver pod has an endpoint only while that pod runs (none while it is queued, none once it has
+ * finished), so it is not awaited. Everything else keeps Pulumi's await: a Deployment until available
+ * (a server that never gets ready should fail the update), a DaemonSet until rolled out (at once on
+ * zero nodes), a claim until bound.
+ */
+export function pulumiOnlyAnnotations(object: KubeObject): Record<string, string> {
+  if (object.kind === 'Job') return JOB_STARTED;
+  const selector = (object as { spec?: { selector?: Record<string, string> } }).spec?.selector;
+  if (object.kind === 'Service' && selector?.[SPARK_ROLE_LABEL] === 'driver') return SKIP_AWAIT;
+  return {};
+}
 
 /** A Spark application, its driver under a Kubernetes Job; see the cdk8s construct of the same name. */
 export class SparkApplication extends pulumi.ComponentResource {
@@ -117,8 +135,8 @@ export function emitKubeResources(
   const created: pulumi.CustomResource[] = [];
   const ids = objectIds(objects);
   objects.forEach((object, i) => {
-    const extra = PULUMI_ONLY_ANNOTATIONS[object.kind];
-    const withAnnotations: KubeObject = extra
+    const extra = pulumiOnlyAnnotations(object);
+    const withAnnotations: KubeObject = Object.keys(extra).length
       ? { ...object, metadata: { ...object.metadata, annotations: { ...object.metadata.annotations, ...extra } } }
       : object;
     const isWorkload = ['Job', 'DaemonSet', 'Deployment'].includes(object.kind);

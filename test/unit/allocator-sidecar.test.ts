@@ -4,7 +4,7 @@ import { executorPodToCreate, quotaFootprint, quotaRoom } from '../../lib/alloca
 import { renderSparkApplication, sparkDurationMs, SparkplaneValidationError, type SparkApplicationSpec } from '../../lib/core';
 import { Chart, Testing } from 'cdk8s';
 import { SparkApplication as Cdk8sSparkApplication } from '../../lib/cdk8s';
-import { PULUMI_ONLY_ANNOTATIONS, SparkApplication as PulumiSparkApplication } from '../../lib/pulumi';
+import { SparkApplication as PulumiSparkApplication } from '../../lib/pulumi';
 import { capturePulumiResources, kubeObjectsOf } from '../support/pulumi-mocks';
 import { parseJavaProperties } from '../support/render-helpers';
 
@@ -176,7 +176,7 @@ describe('the allocator option in both front ends', () => {
     expect(Testing.synth(chart).sort(byKey)).toEqual([...core].sort(byKey));
     const pulumiObjects = kubeObjectsOf(await capturePulumiResources(() => new PulumiSparkApplication('pi', { ...props, namespace: 'spark' })));
     const job = pulumiObjects.find((o: any) => o.kind === 'Job')!;
-    expect(job.metadata.annotations).toEqual(PULUMI_ONLY_ANNOTATIONS.Job);
+    expect(job.metadata.annotations).toEqual({ 'pulumi.com/waitFor': 'jsonpath={.status.startTime}' });
     expect(job.spec).toEqual(core.find((o) => o.kind === 'Job').spec);
     expect(pulumiObjects.find((o: any) => o.kind === 'Role')!.rules).toContainEqual({ apiGroups: [''], resources: ['resourcequotas'], verbs: ['get', 'list', 'watch'] });
   });

@@ -13,14 +13,14 @@ import { shuffleServiceProgram } from '../../examples/pulumi/shuffle-service';
 import { stagedPySparkProgram } from '../../examples/pulumi/staged-pyspark';
 import { sparkPiProgram } from '../../examples/pulumi/spark-pi';
 import { zeppelinProgram } from '../../examples/pulumi/zeppelin';
-import { PULUMI_ONLY_ANNOTATIONS } from '../../lib/pulumi';
+import { pulumiOnlyAnnotations } from '../../lib/pulumi';
 import { capturePulumiResources, kubeObjectsOf } from '../support/pulumi-mocks';
 
 const byKindAndName = (a: any, b: any) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`);
 
 function withoutPulumiOnlyAnnotations(object: Record<string, any>): Record<string, any> {
-  const extra = PULUMI_ONLY_ANNOTATIONS[object.kind];
-  if (!extra) return object;
+  const extra = pulumiOnlyAnnotations(object as never);
+  if (!Object.keys(extra).length) return object;
   const annotations = Object.fromEntries(Object.entries(object.metadata.annotations ?? {}).filter(([key]) => !(key in extra)));
   const { annotations: _, ...metadata } = object.metadata;
   return { ...object, metadata: Object.keys(annotations).length ? { ...metadata, annotations } : metadata };

@@ -1,0 +1,218 @@
+// `pulumi up` for real (issue 10): the Pulumi examples' own program functions deployed to the real
+// control plane by the Pulumi CLI and the Kubernetes provider plugin, both built from the Go module
+// proxy at the package's versions (scripts/pulumi/build). For each example:
+// - `pulumi up` creates the stack, and what is stored is what `cdk8s synth` renders for the same
+//   example: the same objects, each with every field the synth has (Pulumi adds only its await
+//   annotation on the Job);
+// - a second `pulumi up` changes nothing;
+// - `pulumi destroy` removes every object, and nothing of ours is left in the namespace.
+// And for a changed prop (the executor count, the image) the update touches exactly the objects
+// that render it. The examples' namespaces are their own, created here as an administrator would;
+// so are PersistentVolumes for the claims (the harness has no storage provisioner).
+import { Testing, type Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { PulumiFn, Stack } from '@pulumi/pulumi/automation';
+import { MonitoringChart } from '../../examples/cdk8s/monitoring';
+import { PySparkChart } from '../../examples/cdk8s/pyspark';
+import { ShuffleServiceChart } from '../../examples/cdk8s/shuffle-service';
+import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
+import { ZeppelinChart } from '../../examples/cdk8s/zeppelin';
+import { monitoringProgram } from '../../examples/pulumi/monitoring';
+import { pySparkProgram } from '../../examples/pulumi/pyspark';
+import { shuffleServiceProgram } from '../../examples/pulumi/shuffle-service';
+import { sparkPiProgram } from '../../examples/pulumi/spark-pi';
+import { zeppelinProgram } from '../../examples/pulumi/zeppelin';
+import { SparkApplication } from '../../lib/pulumi';
+import { pulumiOnlyAnnotations } from '../../lib/pulumi/spark-application';
+import { getObject, kubectl, waitFor, type KubeObj } from './support/kube';
+import { PulumiSandbox, pulumiToolsRoot } from './support/pulumi';
+
+interface Example {
+  readonly name: string;
+  readonly program: PulumiFn;
+  readonly chart: new (scope: Construct, id: string) => Chart;
+  /** Namespaces the example expects to exist. */
+  readonly namespaces: readonly string[];
+  /** Claims (namespace/name) that need a PersistentVolume. */
+  readonly claims?: ReadonlyArray<readonly [string, string, string]>;
+}
+
+const EXAMPLES: Example[] = [
+  { name: 'spark-pi', program: sparkPiProgram, chart: SparkPiChart, namespaces: ['spark-jobs'] },
+  { name: 'pyspark', program: pySparkProgram, chart: PySparkChart, namespaces: ['spark-jobs'] },
+  { name: 'shuffle-service', program: shuffleServiceProgram, chart: ShuffleServiceChart, namespaces: [] },
+  { name: 'zeppelin', program: zeppelinProgram, chart: ZeppelinChart, namespaces: ['notebooks'], claims: [['notebooks', 'zeppelin-data', '5Gi']] },
+  { name: 'monitoring', program: monitoringProgram, chart: MonitoringChart, namespaces: ['monitoring', 'spark-jobs'], claims: [['monitoring', 'prometheus-data', '50Gi']] },
+];
+
+let sandbox: PulumiSandbox;
+
+/** Prints a figure the closing notes report (Jest keeps stderr). */
+function recordFigure(name: string, figures: Record<string, unknown>): void {
+  process.stderr.write(`[integration] ${name}: ${JSON.stringify(figures)}\n`);
+}
+
+beforeAll(async () => {
+  sandbox = new PulumiSandbox(pulumiToolsRoot());
+  await sandbox.start();
+}, 50 * 60_000);
+
+afterAll(() => sandbox?.close());
+
+/** Creates a namespace of exactly this name ("restricted"), after any earlier one is gone. */
+async function createNamedNamespace(name: string): Promise<void> {
+  await deleteNamedNamespace(name);
+  kubectl(['create', '-f', '-'], { input: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'sparkplane.dev/integration-test': 'true' } } } });
+  await waitFor(() => getObject('serviceaccount', 'default', name), 30_000, `the default ServiceAccount of ${name}`);
+}
+
+async function deleteNamedNamespace(name: string): Promise<void> {
+  kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait=false'], { allowFailure: true });
+  await waitFor(() => getObject('namespace', name) === undefined, 120_000, `namespace ${name} gone`, 500);
+}
+
+/** Every kind our components put into a namespace, and pods. */
+const KINDS_IN_A_NAMESPACE = 'pods,jobs,deployments,daemonsets,services,configmaps,secrets,serviceaccounts,roles,rolebindings,persistentvolumeclaims,networkpolicies,ingresses';
+
+const keyOf = (o: KubeObj) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
+/** Whether `live` has every field of `expected` with the same value (the server adds defaults). */
+function missingFields(expected: unknown, live: unknown, at = ''): string[] {
+  if (Array.isArray(expected)) {
+    if (!Array.isArray(live) || live.length !== expected.length) return [`${at}: ${JSON.stringify(expected)} vs ${JSON.stringify(live)}`];
+    return expected.flatMap((e, i) => missingFields(e, live[i], `${at}[${i}]`));
+  }
+  if (expected !== null && typeof expected === 'object') {
+    if (live === null || typeof live !== 'object') return [`${at}: missing`];
+    return Object.entries(expected).flatMap(([k, v]) => missingFields(v, (live as Record<string, unknown>)[k], `${at}.${k}`));
+  }
+  // The API server stores quantities and numbers in canonical forms only when they differ in form.
+  return expected === live ? [] : [`${at}: ${JSON.stringify(expected)} vs ${JSON.stringify(live)}`];
+}
+
+/** The Kubernetes objects the stack holds, as kind/namespace/name. */
+async function stackObjects(stack: Stack): Promise<string[]> {
+  const { deployment } = await stack.exportStack();
+  return (deployment.resources as Array<{ type: string; outputs?: { kind?: string; metadata?: { name: string; namespace?: string } } }>)
+    .filter((r) => r.type.startsWith('kubernetes:') && r.outputs?.kind)
+    .map((r) => `${r.outputs!.kind}/${r.outputs!.metadata!.namespace ?? ''}/${r.outputs!.metadata!.name}`)
+    .sort();
+}
+
+describe.each(EXAMPLES)('the $name example, through the Pulumi CLI', (example) => {
+  let stack: Stack;
+  let synth: KubeObj[];
+  let upSeconds: number;
+
+  beforeAll(async () => {
+    for (const namespace of example.namespaces) await createNamedNamespace(namespace);
+    for (const [namespace, claim, size] of example.claims ?? []) {
+      kubectl(['delete', 'persistentvolume', `${namespace}-${claim}`, '--ignore-not-found'], { allowFailure: true });
+      kubectl(['create', '-f', '-'], { input: {
+        apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `${namespace}-${claim}` },
+        spec: { capacity: { storage: size }, accessModes: ['ReadWriteOnce'], storageClassName: '', hostPath: { path: `/var/lib/${claim}` }, claimRef: { namespace, name: claim } },
+      } });
+    }
+    synth = Testing.synth(new example.chart(Testing.app(), example.name)) as KubeObj[];
+    stack = await sandbox.stack(`sparkplane-example-${example.name}`, example.program);
+    const started = Date.now();
+    await stack.up();
+    upSeconds = (Date.now() - started) / 1000;
+  }, 15 * 60_000);
+
+  afterAll(async () => {
+    for (const namespace of example.namespaces) await deleteNamedNamespace(namespace);
+    for (const [namespace, claim] of example.claims ?? []) kubectl(['delete', 'persistentvolume', `${namespace}-${claim}`, '--ignore-not-found', '--wait=false'], { allowFailure: true });
+  }, 5 * 60_000);
+
+  it('creates exactly the objects the cdk8s synth renders, each with every field of the synth', async () => {
+    expect(await stackObjects(stack)).toEqual(synth.map(keyOf).sort());
+    const differences: string[] = [];
+    for (const expected of synth) {
+      const live = getObject(expected.kind, expected.metadata.name, expected.metadata.namespace);
+      if (!live) { differences.push(`${keyOf(expected)}: not stored`); continue; }
+      const extra = pulumiOnlyAnnotations(expected as never);
+      const withPulumi = Object.keys(extra).length ? { ...expected, metadata: { ...expected.metadata, annotations: { ...expected.metadata.annotations, ...extra } } } : expected;
+      differences.push(...missingFields(withPulumi, live).map((d) => `${keyOf(expected)}${d}`));
+      // Nothing added to our labels (but the name label the API server gives every Namespace).
+      const { 'kubernetes.io/metadata.name': _, ...liveLabels } = live.metadata.labels ?? {};
+      differences.push(...missingFields(liveLabels, expected.metadata.labels ?? {}).map((d) => `${keyOf(expected)} extra label${d}`));
+    }
+    expect(differences).toEqual([]);
+  });
+
+  it('changes nothing on a second `pulumi up`', async () => {
+    const result = await stack.up();
+    expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(['same']);
+  });
+
+  it('removes every object on `pulumi destroy`', async () => {
+    const started = Date.now();
+    await stack.destroy();
+    const destroySeconds = (Date.now() - started) / 1000;
+    recordFigure(`pulumi ${example.name}`, { upSeconds, destroySeconds, objects: synth.length });
+    const left = synth.filter((o) => o.kind !== 'Namespace' && getObject(o.kind, o.metadata.name, o.metadata.namespace) !== undefined).map(keyOf);
+    expect(left).toEqual([]);
+    // Nothing else either (pods included), but what every namespace has.
+    for (const namespace of example.namespaces) {
+      const names = kubectl(['get', KINDS_IN_A_NAMESPACE, '-n', namespace, '-o', 'name']).stdout.split('\n').filter(Boolean);
+      expect(names.filter((n) => !['serviceaccount/default', 'configmap/kube-root-ca.crt'].includes(n))).toEqual([]);
+    }
+    await stack.workspace.removeStack('integration');
+  });
+});
+
+describe('a changed prop, through the Pulumi CLI', () => {
+  let stack: Stack;
+  let props = { instances: 2, image: 'apache/spark:4.0.2' };
+  const program: PulumiFn = async () => {
+    new SparkApplication('resized', {
+      namespace: 'spark-jobs', sparkVersion: '4.0.2', image: props.image,
+      mainClass: 'org.apache.spark.examples.SparkPi', mainApplicationFile: 'local:///opt/spark/examples/jars/spark-examples_2.13-4.0.2.jar',
+      executor: { instances: props.instances },
+    });
+  };
+
+  /** The resources a preview would change, as "<type> <operations>". */
+  async function plannedChanges(): Promise<string[]> {
+    const changes = new Map<string, Set<string>>();
+    await stack.preview({
+      onEvent: (event) => {
+        const meta = event.resourcePreEvent?.metadata;
+        if (meta && meta.op !== 'same' && meta.type.startsWith('kubernetes:')) changes.set(meta.type, (changes.get(meta.type) ?? new Set()).add(meta.op));
+      },
+    });
+    return [...changes].map(([type, ops]) => `${type} ${[...ops].sort().join(',')}`).sort();
+  }
+  // The provider replaces a ConfigMap whose data changes (it treats ConfigMaps as immutable, so that
+  // what mounts one rolls); the Job's pod template carries the configuration's digest, and a Job's
+  // template is immutable: both are replaced, which restarts the driver on the new configuration.
+  const REPLACED = 'create-replacement,delete-replaced,replace';
+
+  beforeAll(async () => {
+    await createNamedNamespace('spark-jobs');
+    stack = await sandbox.stack('sparkplane-resized', program);
+    await stack.up();
+  }, 10 * 60_000);
+
+  afterAll(async () => {
+    await stack?.destroy();
+    await deleteNamedNamespace('spark-jobs');
+  }, 5 * 60_000);
+
+  it('replaces the Spark configuration and the driver Job for another executor count, and nothing else', async () => {
+    props = { ...props, instances: 3 };
+    expect(await plannedChanges()).toEqual([`kubernetes:batch/v1:Job ${REPLACED}`, `kubernetes:core/v1:ConfigMap ${REPLACED}`]);
+    await stack.up();
+    const stored = getObject('ConfigMap', 'resized-spark-conf', 'spark-jobs')!;
+    expect(stored.data['spark.properties']).toMatch(/^spark\.executor\.instances=3$/m);
+  });
+
+  it('touches the same two for another image, and a second up changes nothing', async () => {
+    props = { ...props, image: 'apache/spark:4.0.2-java21' };
+    expect(await plannedChanges()).toEqual([`kubernetes:batch/v1:Job ${REPLACED}`, `kubernetes:core/v1:ConfigMap ${REPLACED}`]);
+    await stack.up();
+    expect(getObject('Job', 'resized-driver', 'spark-jobs')!.spec.template.spec.containers[0].image).toBe('apache/spark:4.0.2-java21');
+    expect(Object.keys((await stack.up()).summary.resourceChanges ?? {})).toEqual(['same']);
+  });
+});
