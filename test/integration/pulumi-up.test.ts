@@ -216,3 +216,40 @@ describe('a changed prop, through the Pulumi CLI', () => {
     expect(Object.keys((await stack.up()).summary.resourceChanges ?? {})).toEqual(['same']);
   });
 });
+
+describe('a driver that cannot be scheduled, through the Pulumi CLI', () => {
+  let stack: Stack;
+  const program: PulumiFn = async () => {
+    new SparkApplication('queued', {
+      namespace: 'spark-jobs', sparkVersion: '4.0.2',
+      mainClass: 'org.apache.spark.examples.SparkPi', mainApplicationFile: 'local:///opt/spark/examples/jars/spark-examples_2.13-4.0.2.jar',
+      // No node has it: the driver pod stays Pending, as in a full cluster, or for a Job that runs for hours.
+      driver: { nodeSelector: { 'sparkplane.dev/no-such-pool': 'true' } },
+    });
+  };
+
+  beforeAll(async () => {
+    await createNamedNamespace('spark-jobs');
+    stack = await sandbox.stack('sparkplane-queued', program);
+  }, 5 * 60_000);
+
+  afterAll(async () => {
+    await stack?.destroy();
+    await deleteNamedNamespace('spark-jobs');
+  }, 5 * 60_000);
+
+  it('does not make `pulumi up` wait for the Job to finish, nor for the driver Services to get an endpoint', async () => {
+    const started = Date.now();
+    const result = await stack.up();
+    const seconds = (Date.now() - started) / 1000;
+    recordFigure('pulumi up with a driver that never starts', { seconds });
+    expect(result.summary.result).toBe('succeeded');
+    // Not a speed claim: Pulumi's own await would hold the update for its 10-minute timeout, then fail it.
+    expect(seconds).toBeLessThan(120);
+    const job = getObject('Job', 'queued-driver', 'spark-jobs')!;
+    expect(job.status.startTime).toBeDefined();
+    expect(job.status.conditions ?? []).toEqual([]);
+    const pods = kubectl(['get', 'pods', '-n', 'spark-jobs', '-l', 'batch.kubernetes.io/job-name=queued-driver', '-o', 'jsonpath={.items[*].status.phase}']).stdout;
+    expect(pods).toBe('Pending');
+  });
+});

@@ -94,3 +94,18 @@ describe('the Pulumi front end\'s resource classes', () => {
     expect(types).toContain('kubernetes:monitoring.coreos.com/v1:PrometheusRule');
   });
 });
+
+describe('what `pulumi up` waits for', () => {
+  it('waits for a driver Job only until it has started, not for driver Services, and for servers as Pulumi does', async () => {
+    const annotationsOf = async (program: () => Promise<unknown>) => Object.fromEntries(kubeObjectsOf(await capturePulumiResources(program))
+      .map((o: any) => [`${o.kind}/${o.metadata.name}`, Object.fromEntries(Object.entries(o.metadata.annotations ?? {}).filter(([k]) => k.startsWith('pulumi.com/')))]));
+    const sparkPi = await annotationsOf(sparkPiProgram);
+    expect(sparkPi['Job/spark-pi-driver']).toEqual({ 'pulumi.com/waitFor': 'jsonpath={.status.startTime}' });
+    expect(sparkPi['Service/spark-pi-driver']).toEqual({ 'pulumi.com/skipAwait': 'true' });
+    expect(sparkPi['Service/spark-pi-ui']).toEqual({ 'pulumi.com/skipAwait': 'true' });
+    expect(sparkPi['ConfigMap/spark-pi-spark-conf']).toEqual({});
+    const zeppelin = await annotationsOf(zeppelinProgram);
+    expect(zeppelin['Deployment/zeppelin-server']).toEqual({});
+    expect(zeppelin['Service/zeppelin-server']).toEqual({});
+  });
+});
