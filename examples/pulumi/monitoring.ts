@@ -1,13 +1,14 @@
 // Monitoring: the same stack as the cdk8s example.
 import { Prometheus, SparkApplication } from 'sparkplane/pulumi';
 
-export async function monitoringProgram() {
+/** The stack; `retention` is a knob the integration suite turns to see what an update touches. */
+export async function monitoringProgram({ retention = '30d' } = {}) {
   const prometheus = new Prometheus('prometheus', {
     namespace: 'monitoring',
     targetNamespaces: ['spark-jobs'],
     pushgateway: {},
     kubeStateMetrics: 'kube-state-metrics.kube-system.svc:8080',
-    retention: '30d',
+    retention,
     storageSize: '50Gi',
   });
   const app = new SparkApplication('nightly-report', {

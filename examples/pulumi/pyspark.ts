@@ -1,13 +1,14 @@
 // A PySpark job with dynamic allocation: the same application as the cdk8s example.
 import { SparkApplication } from 'sparkplane/pulumi';
 
-export async function pySparkProgram() {
+/** The stack; `maxExecutors` is a knob the integration suite turns to see what an update touches. */
+export async function pySparkProgram({ maxExecutors = 10 } = {}) {
   const pyspark = new SparkApplication('pyspark-pi', {
     namespace: 'spark-jobs',
     sparkVersion: '3.5.8',
     mainApplicationFile: 'local:///opt/spark/examples/src/main/python/pi.py',
     arguments: ['100'],
-    dynamicAllocation: { minExecutors: 1, maxExecutors: 10, executorIdleTimeout: '30s' },
+    dynamicAllocation: { minExecutors: 1, maxExecutors, executorIdleTimeout: '30s' },
     executor: {
       memory: '2g',
       secretEnv: { AWS_ACCESS_KEY_ID: { secretName: 's3-credentials', key: 'access-key' } },

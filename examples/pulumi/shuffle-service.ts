@@ -2,13 +2,14 @@
 import * as k8s from '@pulumi/kubernetes';
 import { ExternalShuffleService, SparkApplication } from 'sparkplane/pulumi';
 
-export async function shuffleServiceProgram() {
+/** The stack; `janitorImage` is a knob the integration suite turns to see what an update touches. */
+export async function shuffleServiceProgram({ janitorImage = 'registry.example.com/sparkplane:0.1.0' } = {}) {
   const namespace = new k8s.core.v1.Namespace('spark-shuffle-jobs', {
     metadata: { name: 'spark-shuffle-jobs', labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } },
   });
   const shuffle = new ExternalShuffleService('shuffle-service', {
     sparkVersion: '4.0.2',
-    janitorImage: 'registry.example.com/sparkplane:0.1.0',
+    janitorImage,
     applicationNamespaces: ['spark-shuffle-jobs'],
     nodeSelector: { 'node.example.com/pool': 'spark' },
   }, { dependsOn: [namespace] }); // its janitor's RoleBinding goes into that namespace

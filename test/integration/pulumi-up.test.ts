@@ -5,9 +5,11 @@
 //   example: the same objects, each with every field the synth has (Pulumi adds only its await
 //   annotation on the Job);
 // - a second `pulumi up` changes nothing;
+// - a changed prop (an executor count, an image, a retention) is an update of exactly the objects
+//   that render it, and a further `pulumi up` changes nothing;
 // - `pulumi destroy` removes every object, and nothing of ours is left in the namespace.
-// And for a changed prop (the executor count, the image) the update touches exactly the objects
-// that render it. The examples' namespaces are their own, created here as an administrator would;
+// A changed image, and a driver no node can take (`pulumi up` must not wait for it), have stacks of
+// their own. The examples' namespaces are their own, created here as an administrator would;
 // so are PersistentVolumes for the claims (the harness has no storage provisioner).
 import { Testing, type Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
@@ -33,17 +35,56 @@ interface Example {
   readonly chart: new (scope: Construct, id: string) => Chart;
   /** Namespaces the example expects to exist. */
   readonly namespaces: readonly string[];
-  /** Claims (namespace/name) that need a PersistentVolume. */
+  /** Claims (namespace, name, size) that need a PersistentVolume. */
   readonly claims?: ReadonlyArray<readonly [string, string, string]>;
+  /** The example with one prop changed, and what the update must touch ("<type> <operations>"). */
+  readonly change: { readonly prop: string; readonly program: PulumiFn; readonly touches: readonly string[] };
 }
 
+/** Operations of a resource Pulumi replaces (the ConfigMaps, whose data the provider treats as immutable, and Jobs, whose template is). */
+const REPLACED = 'create-replacement,delete-replaced,replace';
+
 const EXAMPLES: Example[] = [
-  { name: 'spark-pi', program: sparkPiProgram, chart: SparkPiChart, namespaces: ['spark-jobs'] },
-  { name: 'pyspark', program: pySparkProgram, chart: PySparkChart, namespaces: ['spark-jobs'] },
-  { name: 'shuffle-service', program: shuffleServiceProgram, chart: ShuffleServiceChart, namespaces: [] },
-  { name: 'zeppelin', program: zeppelinProgram, chart: ZeppelinChart, namespaces: ['notebooks'], claims: [['notebooks', 'zeppelin-data', '5Gi']] },
-  { name: 'monitoring', program: monitoringProgram, chart: MonitoringChart, namespaces: ['monitoring', 'spark-jobs'], claims: [['monitoring', 'prometheus-data', '50Gi']] },
+  {
+    name: 'spark-pi', program: sparkPiProgram, chart: SparkPiChart, namespaces: ['spark-jobs'],
+    change: { prop: 'executor.instances', program: () => sparkPiProgram({ executorInstances: 3 }), touches: [`ConfigMap/spark-pi-spark-conf ${REPLACED}`, `Job/spark-pi-driver ${REPLACED}`] },
+  },
+  {
+    name: 'pyspark', program: pySparkProgram, chart: PySparkChart, namespaces: ['spark-jobs'],
+    change: { prop: 'dynamicAllocation.maxExecutors', program: () => pySparkProgram({ maxExecutors: 12 }), touches: [`ConfigMap/pyspark-pi-spark-conf ${REPLACED}`, `Job/pyspark-pi-driver ${REPLACED}`] },
+  },
+  {
+    name: 'shuffle-service', program: shuffleServiceProgram, chart: ShuffleServiceChart, namespaces: [],
+    change: { prop: 'janitorImage', program: () => shuffleServiceProgram({ janitorImage: 'registry.example.com/sparkplane:0.1.1' }), touches: ['DaemonSet/shuffle-service update'] },
+  },
+  {
+    name: 'zeppelin', program: zeppelinProgram, chart: ZeppelinChart, namespaces: ['notebooks'], claims: [['notebooks', 'zeppelin-data', '5Gi']],
+    change: { prop: 'spark.executor.memory', program: () => zeppelinProgram({ executorMemory: '3g' }), touches: [
+      // The seeded interpreter settings, the interpreter pod's template (it carries the Spark
+      // configuration's digest), the executors' template, and the server, which reads them at start.
+      `ConfigMap/zeppelin-interpreter-settings ${REPLACED}`, `ConfigMap/zeppelin-interpreter-template ${REPLACED}`, `ConfigMap/zeppelin-spark-conf ${REPLACED}`, 'Deployment/zeppelin-server update',
+    ] },
+  },
+  {
+    name: 'monitoring', program: monitoringProgram, chart: MonitoringChart, namespaces: ['monitoring', 'spark-jobs'], claims: [['monitoring', 'prometheus-data', '50Gi']],
+    change: { prop: 'retention', program: () => monitoringProgram({ retention: '15d' }), touches: ['Deployment/prometheus update'] },
+  },
 ];
+
+/** The objects a preview of `stack` would change, as "<Kind>/<name> <operations>". */
+async function plannedChanges(stack: Stack): Promise<string[]> {
+  const changes = new Map<string, Set<string>>();
+  await stack.preview({
+    onEvent: (event) => {
+      const meta = event.resourcePreEvent?.metadata;
+      if (!meta || meta.op === 'same' || !meta.type.startsWith('kubernetes:')) return;
+      const inputs = (meta.new ?? meta.old)?.inputs as { kind?: string; metadata?: { name?: string } } | undefined;
+      const key = `${inputs?.kind}/${inputs?.metadata?.name}`;
+      changes.set(key, (changes.get(key) ?? new Set()).add(meta.op));
+    },
+  });
+  return [...changes].map(([key, ops]) => `${key} ${[...ops].sort().join(',')}`).sort();
+}
 
 let sandbox: PulumiSandbox;
 
@@ -146,6 +187,15 @@ describe.each(EXAMPLES)('the $name example, through the Pulumi CLI', (example) =
     expect(Object.keys(result.summary.resourceChanges ?? {})).toEqual(['same']);
   });
 
+  it('touches exactly the objects that render a changed prop, and then changes nothing', async () => {
+    const changed = await sandbox.stack(`sparkplane-example-${example.name}`, example.change.program);
+    expect({ prop: example.change.prop, touches: await plannedChanges(changed) }).toEqual({ prop: example.change.prop, touches: example.change.touches });
+    await changed.up();
+    expect(Object.keys((await changed.up()).summary.resourceChanges ?? {})).toEqual(['same']);
+    // Back to the example as written, for the destroy below.
+    await stack.up();
+  });
+
   it('removes every object on `pulumi destroy`', async () => {
     const started = Date.now();
     await stack.destroy();
@@ -162,7 +212,7 @@ describe.each(EXAMPLES)('the $name example, through the Pulumi CLI', (example) =
   });
 });
 
-describe('a changed prop, through the Pulumi CLI', () => {
+describe('a changed image, through the Pulumi CLI', () => {
   let stack: Stack;
   let props = { instances: 2, image: 'apache/spark:4.0.2' };
   const program: PulumiFn = async () => {
@@ -172,22 +222,6 @@ describe('a changed prop, through the Pulumi CLI', () => {
       executor: { instances: props.instances },
     });
   };
-
-  /** The resources a preview would change, as "<type> <operations>". */
-  async function plannedChanges(): Promise<string[]> {
-    const changes = new Map<string, Set<string>>();
-    await stack.preview({
-      onEvent: (event) => {
-        const meta = event.resourcePreEvent?.metadata;
-        if (meta && meta.op !== 'same' && meta.type.startsWith('kubernetes:')) changes.set(meta.type, (changes.get(meta.type) ?? new Set()).add(meta.op));
-      },
-    });
-    return [...changes].map(([type, ops]) => `${type} ${[...ops].sort().join(',')}`).sort();
-  }
-  // The provider replaces a ConfigMap whose data changes (it treats ConfigMaps as immutable, so that
-  // what mounts one rolls); the Job's pod template carries the configuration's digest, and a Job's
-  // template is immutable: both are replaced, which restarts the driver on the new configuration.
-  const REPLACED = 'create-replacement,delete-replaced,replace';
 
   beforeAll(async () => {
     await createNamedNamespace('spark-jobs');
@@ -200,17 +234,9 @@ describe('a changed prop, through the Pulumi CLI', () => {
     await deleteNamedNamespace('spark-jobs');
   }, 5 * 60_000);
 
-  it('replaces the Spark configuration and the driver Job for another executor count, and nothing else', async () => {
-    props = { ...props, instances: 3 };
-    expect(await plannedChanges()).toEqual([`kubernetes:batch/v1:Job ${REPLACED}`, `kubernetes:core/v1:ConfigMap ${REPLACED}`]);
-    await stack.up();
-    const stored = getObject('ConfigMap', 'resized-spark-conf', 'spark-jobs')!;
-    expect(stored.data['spark.properties']).toMatch(/^spark\.executor\.instances=3$/m);
-  });
-
-  it('touches the same two for another image, and a second up changes nothing', async () => {
+  it('replaces the Spark configuration and the driver Job for another image, and nothing else; a second up changes nothing', async () => {
     props = { ...props, image: 'apache/spark:4.0.2-java21' };
-    expect(await plannedChanges()).toEqual([`kubernetes:batch/v1:Job ${REPLACED}`, `kubernetes:core/v1:ConfigMap ${REPLACED}`]);
+    expect(await plannedChanges(stack)).toEqual([`ConfigMap/resized-spark-conf ${REPLACED}`, `Job/resized-driver ${REPLACED}`]);
     await stack.up();
     expect(getObject('Job', 'resized-driver', 'spark-jobs')!.spec.template.spec.containers[0].image).toBe('apache/spark:4.0.2-java21');
     expect(Object.keys((await stack.up()).summary.resourceChanges ?? {})).toEqual(['same']);
