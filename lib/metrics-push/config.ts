@@ -1,7 +1,6 @@
 // The pushing sidecar's settings, read from its environment (rendered by `monitoring.pushgateway`).
 // Every bad value is reported at once, with the variable, the value and the fix.
-import { EnvConfigError } from '../allocator/config';
-import { sparkDurationMs } from '../core/quantity';
+import { EnvSettings } from '../program/env-settings';
 
 /** The pushing sidecar's settings. */
 export interface MetricsPushConfig {
@@ -23,28 +22,26 @@ export interface MetricsPushConfig {
 
 /** The settings in `env`; throws one EnvConfigError naming every bad value. */
 export function metricsPushConfigFromEnv(env: Readonly<Record<string, string | undefined>>): MetricsPushConfig {
-  const problems: string[] = [];
-  const text = (variable: string, example: string): string => {
-    const value = env[variable]?.trim() ?? '';
-    if (value === '') problems.push(`${variable} is not set: set it, e.g. ${JSON.stringify(example)} (the library renders it)`);
-    return value;
+  const settings = new EnvSettings(env);
+  const required = (variable: string, example: string): string => {
+    const value = settings.text(variable);
+    if (value === undefined) settings.problems.push(`${variable} is not set: set it, e.g. ${JSON.stringify(example)} (the library renders it)`);
+    return value ?? '';
   };
-  const url = text('SPARKPLANE_PUSH_URL', 'http://prometheus-pushgateway.monitoring.svc:9091').replace(/\/+$/, '');
-  if (url && !/^https?:\/\/[^/?#@]+(\/[^?#]*)?$/.test(url)) problems.push(`SPARKPLANE_PUSH_URL=${JSON.stringify(url)} is not an http(s) URL without query or credentials: set it to the Pushgateway's, e.g. "http://prometheus-pushgateway.monitoring.svc:9091"`);
-  const interval = env.SPARKPLANE_PUSH_INTERVAL?.trim() || '5s';
-  const intervalMs = sparkDurationMs(interval);
-  if (intervalMs === undefined || intervalMs < 1000) problems.push(`SPARKPLANE_PUSH_INTERVAL=${JSON.stringify(interval)} is not a duration of at least 1 s: use e.g. "5s"`);
-  const port = env.SPARKPLANE_PUSH_SPARK_UI_PORT?.trim() || '4040';
-  if (!/^[0-9]+$/.test(port) || Number(port) < 1 || Number(port) > 65535) problems.push(`SPARKPLANE_PUSH_SPARK_UI_PORT=${JSON.stringify(port)} is not a port number: set it to the driver's spark.ui.port, e.g. 4040`);
+  const url = required('SPARKPLANE_PUSH_URL', 'http://prometheus-pushgateway.monitoring.svc:9091').replace(/\/+$/, '');
+  if (url && !/^https?:\/\/[^/?#@]+(\/[^?#]*)?$/.test(url)) settings.problems.push(`SPARKPLANE_PUSH_URL=${JSON.stringify(url)} is not an http(s) URL without query or credentials: set it to the Pushgateway's, e.g. "http://prometheus-pushgateway.monitoring.svc:9091"`);
+  const intervalMs = settings.duration('SPARKPLANE_PUSH_INTERVAL', '5s', 1000);
+  // The driver's spark.ui.port: never 0, which would mean "any" to Spark, not a port to read.
+  const uiPort = settings.port('SPARKPLANE_PUSH_SPARK_UI_PORT', 4040, 1);
   const config: MetricsPushConfig = {
     url,
-    intervalMs: intervalMs ?? 5000,
-    namespace: text('SPARKPLANE_NAMESPACE', 'spark-jobs'),
-    pod: text('SPARKPLANE_DRIVER_POD_NAME', 'etl-driver-x7k2p'),
-    application: text('SPARKPLANE_PUSH_APPLICATION', 'etl'),
-    sparkUi: `http://127.0.0.1:${port}`,
-    finalReportDir: text('SPARKPLANE_PUSH_FINAL_REPORT_DIR', '/var/run/sparkplane/final-metrics'),
+    intervalMs,
+    namespace: required('SPARKPLANE_NAMESPACE', 'spark-jobs'),
+    pod: required('SPARKPLANE_DRIVER_POD_NAME', 'etl-driver-x7k2p'),
+    application: required('SPARKPLANE_PUSH_APPLICATION', 'etl'),
+    sparkUi: `http://127.0.0.1:${uiPort}`,
+    finalReportDir: required('SPARKPLANE_PUSH_FINAL_REPORT_DIR', '/var/run/sparkplane/final-metrics'),
   };
-  if (problems.length) throw new EnvConfigError('metrics-push', problems);
+  settings.throwIfAny('metrics-push');
   return config;
 }

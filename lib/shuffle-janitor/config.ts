@@ -1,7 +1,6 @@
 // The shuffle janitor's settings, read from its environment (no Kubernetes client here, so the
 // settings are testable on their own). Every bad value is reported at once, with the fix.
-import { EnvConfigError } from '../allocator/config';
-import { sparkDurationMs } from '../core/quantity';
+import { EnvSettings } from '../program/env-settings';
 import { DEFAULT_JANITOR_METRICS_PORT, DEFAULT_STATSD_PORT } from '../core/shuffle-service/layout';
 
 /** The janitor's settings. */
@@ -24,33 +23,20 @@ export interface JanitorConfig {
 
 /** The settings in `env`; throws one EnvConfigError naming every bad value. */
 export function janitorConfigFromEnv(env: Readonly<Record<string, string | undefined>>): JanitorConfig {
-  const problems: string[] = [];
-  const duration = (variable: string, fallback: string, minMs: number) => {
-    const value = env[variable]?.trim() || fallback;
-    const ms = sparkDurationMs(value);
-    if (ms !== undefined && ms >= minMs) return ms;
-    problems.push(`${variable}=${JSON.stringify(value)} is not a duration of at least ${minMs} ms: use a Spark duration such as ${JSON.stringify(fallback)}`);
-    return sparkDurationMs(fallback)!;
-  };
-  const port = (variable: string, fallback: number) => {
-    const value = env[variable]?.trim() || String(fallback);
-    if (/^[0-9]+$/.test(value) && Number(value) <= 65535) return Number(value);
-    problems.push(`${variable}=${JSON.stringify(value)} is not a port number: set it to e.g. ${fallback}`);
-    return fallback;
-  };
-  const appsDir = env.SPARKPLANE_JANITOR_APPS_DIR?.trim() ?? '';
-  if (!appsDir.startsWith('/')) problems.push(`SPARKPLANE_JANITOR_APPS_DIR=${JSON.stringify(appsDir)} must be the absolute path of the node's apps root as mounted, e.g. "/var/lib/sparkplane/shuffle/apps"`);
-  const metricsPort = port('SPARKPLANE_JANITOR_METRICS_PORT', DEFAULT_JANITOR_METRICS_PORT);
-  const statsdPort = port('SPARKPLANE_JANITOR_STATSD_PORT', DEFAULT_STATSD_PORT);
+  const settings = new EnvSettings(env);
+  const appsDir = settings.text('SPARKPLANE_JANITOR_APPS_DIR') ?? '';
+  if (!appsDir.startsWith('/')) settings.problems.push(`SPARKPLANE_JANITOR_APPS_DIR=${JSON.stringify(appsDir)} must be the absolute path of the node's apps root as mounted, e.g. "/var/lib/sparkplane/shuffle/apps"`);
+  const metricsPort = settings.port('SPARKPLANE_JANITOR_METRICS_PORT', DEFAULT_JANITOR_METRICS_PORT);
+  const statsdPort = settings.port('SPARKPLANE_JANITOR_STATSD_PORT', DEFAULT_STATSD_PORT);
   const config = {
     appsDir,
-    graceMs: duration('SPARKPLANE_JANITOR_GRACE', '600s', 0),
-    intervalMs: duration('SPARKPLANE_JANITOR_INTERVAL', '60s', 100),
+    graceMs: settings.duration('SPARKPLANE_JANITOR_GRACE', '600s', 0),
+    intervalMs: settings.duration('SPARKPLANE_JANITOR_INTERVAL', '60s', 100),
     metricsPort,
-    metricsHost: env.SPARKPLANE_JANITOR_METRICS_HOST?.trim() || '0.0.0.0',
+    metricsHost: settings.text('SPARKPLANE_JANITOR_METRICS_HOST') ?? '0.0.0.0',
     statsdPort,
-    nodeName: env.NODE_NAME?.trim() || undefined,
+    nodeName: settings.text('NODE_NAME'),
   };
-  if (problems.length) throw new EnvConfigError('shuffle janitor', problems);
+  settings.throwIfAny('shuffle janitor');
   return config;
 }

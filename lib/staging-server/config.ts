@@ -1,9 +1,10 @@
 // The staging server's settings, read from its environment (no Kubernetes client here, so the settings
 // are testable on their own). Every bad value is reported at once, with the fix.
-import { EnvConfigError, LOG_LEVELS, type LogLevel } from '../allocator/config';
+import { LOG_LEVELS, type LogLevel } from '../allocator/config';
+import { EnvSettings } from '../program/env-settings';
 import { STAGING_DATA_PORT, STAGING_METRICS_PORT } from '../core/staging/protocol';
 import { dnsLabelProblem, dnsSubdomainProblem } from '../core/kube-names';
-import { parseKubeQuantity, sparkDurationMs } from '../core/quantity';
+import { parseKubeQuantity } from '../core/quantity';
 
 /** Where the tokens come from. */
 export type StagingTokenConfig =
@@ -58,40 +59,27 @@ export const STAGING_SERVER_ENV = {
 
 /** The settings in `env`; throws one EnvConfigError naming every bad value. */
 export function stagingServerConfigFromEnv(env: Readonly<Record<string, string | undefined>>): StagingServerConfig {
-  const problems: string[] = [];
+  const settings = new EnvSettings(env);
+  const { problems } = settings;
   const V = STAGING_SERVER_ENV;
-  const text = (variable: string) => env[variable]?.trim() || undefined;
-  const duration = (variable: string, fallback: string, minMs: number) => {
-    const value = text(variable) ?? fallback;
-    const ms = sparkDurationMs(value);
-    if (ms !== undefined && ms >= minMs) return ms;
-    problems.push(`${variable}=${JSON.stringify(value)} is not a duration of at least ${minMs} ms: use a Spark duration such as ${JSON.stringify(fallback)}`);
-    return sparkDurationMs(fallback)!;
-  };
-  const port = (variable: string, fallback: number) => {
-    const value = text(variable) ?? String(fallback);
-    if (/^[0-9]+$/.test(value) && Number(value) <= 65535) return Number(value);
-    problems.push(`${variable}=${JSON.stringify(value)} is not a port number: set it to e.g. ${fallback}`);
-    return fallback;
-  };
   const bytes = (variable: string, fallback: string, min: number) => {
-    const value = text(variable) ?? fallback;
+    const value = settings.text(variable) ?? fallback;
     const parsed = parseKubeQuantity(value);
     if (parsed !== undefined && Number.isSafeInteger(Math.floor(parsed)) && Math.floor(parsed) >= min) return Math.floor(parsed);
     problems.push(`${variable}=${JSON.stringify(value)} is not a size of at least ${min} bytes: use a Kubernetes quantity such as ${JSON.stringify(fallback)}`);
     return parseKubeQuantity(fallback)!;
   };
   const absolutePath = (variable: string, example: string) => {
-    const value = text(variable) ?? '';
+    const value = settings.text(variable) ?? '';
     if (!value.startsWith('/')) problems.push(`${variable}=${JSON.stringify(value)} must be an absolute path, e.g. ${JSON.stringify(example)}`);
     return value;
   };
 
   const storageDir = absolutePath(V.storageDir, '/var/lib/sparkplane/staging');
-  const secretName = text(V.tokensSecret);
-  const uploadTokenFile = text(V.uploadTokenFile);
-  const readTokenFile = text(V.readTokenFile);
-  const namespace = text(V.namespace);
+  const secretName = settings.text(V.tokensSecret);
+  const uploadTokenFile = settings.text(V.uploadTokenFile);
+  const readTokenFile = settings.text(V.readTokenFile);
+  const namespace = settings.text(V.namespace);
   let tokens: StagingTokenConfig;
   if (secretName !== undefined) {
     const problem = dnsSubdomainProblem(secretName);
@@ -105,21 +93,21 @@ export function stagingServerConfigFromEnv(env: Readonly<Record<string, string |
     problems.push(`no tokens: set ${V.tokensSecret} to the name of the tokens Secret (the renderer does), or both ${V.uploadTokenFile} and ${V.readTokenFile}`);
     tokens = { source: 'files', uploadTokenFile: '', readTokenFile: '' };
   }
-  const logLevel = (text(V.logLevel) ?? 'info') as LogLevel;
+  const logLevel = (settings.text(V.logLevel) ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`${V.logLevel}=${JSON.stringify(logLevel)} is not a log level: use one of ${LOG_LEVELS.join(', ')}`);
   const config: StagingServerConfig = {
     storageDir,
-    port: port(V.port, STAGING_DATA_PORT),
-    metricsPort: port(V.metricsPort, STAGING_METRICS_PORT),
-    host: text(V.host) ?? '0.0.0.0',
+    port: settings.port(V.port, STAGING_DATA_PORT),
+    metricsPort: settings.port(V.metricsPort, STAGING_METRICS_PORT),
+    host: settings.text(V.host) ?? '0.0.0.0',
     maxUploadBytes: bytes(V.maxUploadBytes, '2Gi', 1),
-    ttlMs: duration(V.ttlMs, '7d', 1000),
-    sweepIntervalMs: duration(V.sweepIntervalMs, '10min', 100),
+    ttlMs: settings.duration(V.ttlMs, '7d', 1000),
+    sweepIntervalMs: settings.duration(V.sweepIntervalMs, '10min', 100),
     minFreeBytes: bytes(V.minFreeBytes, '256Mi', 0),
     tokens,
-    tokenRefreshMs: duration(V.tokenRefreshMs, '60s', 100),
+    tokenRefreshMs: settings.duration(V.tokenRefreshMs, '60s', 100),
     logLevel: LOG_LEVELS.includes(logLevel) ? logLevel : 'info',
   };
-  if (problems.length) throw new EnvConfigError('staging server', problems);
+  settings.throwIfAny('staging server');
   return config;
 }
