@@ -5,7 +5,7 @@
 // and check that the isolation script is valid bash.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
+import { freeLoopbackPort } from '../support/free-port';
 import * as os from 'os';
 import * as path from 'path';
 import type { KubeObj } from '../integration/support/kube';
@@ -351,7 +351,7 @@ describe('pods of several containers on the process kubelet', () => {
 
   // The driver pod of issue 5: install-bridge and the allocator sidecar from a rootfs image, the driver from apache/spark.
   it('a native sidecar: the main container starts once it is started, it is restarted when it exits, stopped after the main container; the pod Succeeded', async () => {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     // The sidecar's server, which the install container copies into the shared volume (as install-bridge
     // copies a jar): answers on the port, says when it got SIGTERM; its first run exits (3) after 3 s,
     // while the main container runs.
@@ -806,14 +806,3 @@ describe('pods of several containers on the process kubelet', () => {
     await deletePod('on-elsewhere');
   });
 });
-
-/** A TCP port nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}

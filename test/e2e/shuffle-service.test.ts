@@ -10,9 +10,8 @@
 // here has the address 127.0.0.1, so host networking and host ports are not really exercised (the
 // integration suite shows what the scheduler makes of them).
 import { randomUUID } from 'crypto';
-import * as dgram from 'dgram';
 import * as fs from 'fs';
-import * as net from 'net';
+import { freeLoopbackPort } from '../support/free-port';
 import * as path from 'path';
 import { renderExternalShuffleService, type ExternalShuffleServiceSpec } from '../../lib/core';
 import { applyAcrossNamespaces, createNamespaceAtLevel, deleteNamespace, kubectl, type KubeObj } from '../integration/support/kube';
@@ -29,22 +28,6 @@ const SERVICE_VERSION = '4.0.5';
 const APP_VERSIONS = ['4.0.5', '3.5.9'];
 const HOST_PATH = '/var/lib/sparkplane/shuffle';
 const N = 20000;
-
-/** A port free on this machine now, TCP or UDP: with the host network, the service's ports are the machine's. */
-async function freePort(kind: 'tcp' | 'udp'): Promise<number> {
-  if (kind === 'udp') {
-    const socket = dgram.createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-    const { port } = socket.address();
-    await new Promise<void>((resolve) => socket.close(() => resolve()));
-    return port;
-  }
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let node: ProcessNode | undefined;
 let service: ExternalShuffleServiceSpec;
@@ -80,9 +63,9 @@ beforeAll(async () => {
     applicationNamespaces: Object.values(appNamespaces),
     nodeSelector: PROCESS_NODE_SELECTOR,
     hostPath: HOST_PATH,
-    port: await freePort('tcp'),
-    metricsPort: await freePort('tcp'),
-    statsdPort: await freePort('udp'),
+    port: await freeLoopbackPort('tcp'),
+    metricsPort: await freeLoopbackPort('tcp'),
+    statsdPort: await freeLoopbackPort('udp'),
     memory: '256m',
     janitor: { grace: '5s', interval: '1s' },
   };

@@ -10,7 +10,7 @@
 import { App, Testing } from 'cdk8s';
 import { PySparkChart } from '../../examples/cdk8s/pyspark';
 import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
-import { FIELD_MANAGER, getObject, kubectl, manifestStream, waitFor, type KubectlResult, type KubeObj } from './support/kube';
+import { createNamedNamespace, deleteNamespaceAndWait, FIELD_MANAGER, getObject, kubectl, manifestStream, waitFor, type KubectlResult, type KubeObj } from './support/kube';
 
 const NAMESPACE = 'spark-jobs';
 const APPLYSET = 'configmaps/sparkplane-examples';
@@ -42,9 +42,7 @@ const removed = both.filter((o) => !sparkPiOnly.some((k) => k.kind === o.kind &&
 let first: KubectlResult;
 
 beforeAll(async () => {
-  kubectl(['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=120s'], { allowFailure: true, timeoutMs: 150_000 });
-  kubectl(['create', '-f', '-'], { input: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'sparkplane.dev/integration-test': 'true' } } } });
-  await waitFor(() => getObject('serviceaccount', 'default', NAMESPACE), 30_000, `the default ServiceAccount of ${NAMESPACE}`);
+  await createNamedNamespace(NAMESPACE);
   first = applySet(both);
   // KWOK runs the driver pods to completion at once; the Jobs' status settles before versions are compared.
   for (const job of both.filter((o) => o.kind === 'Job')) {
@@ -52,9 +50,7 @@ beforeAll(async () => {
   }
 }, 180_000);
 
-afterAll(() => {
-  kubectl(['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=120s'], { allowFailure: true, timeoutMs: 150_000 });
-}, 180_000);
+afterAll(() => deleteNamespaceAndWait(NAMESPACE), 180_000);
 
 it('creates every object of both examples, with no warning', () => {
   expect(first.stderr.split('\n').filter((line) => /warning/i.test(line))).toEqual([]);

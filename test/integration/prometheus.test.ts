@@ -13,15 +13,13 @@ import * as path from 'path';
 import { ALERT_RULES_FILE, grafanaDashboardQueries, renderPrometheus, renderPrometheusOperatorObjects, sparkplaneAlertRules, sparkplaneScrapeConfigs, toYaml, type PrometheusSpec } from '../../lib/core';
 import { accessOf } from './support/access-review';
 import { apply, applyAcrossNamespaces, createRestrictedNamespace, deleteNamespace, getObject, kubectl, list, waitFor, type KubeObj } from './support/kube';
-import { REPO_ROOT } from './global-setup';
+import { monitoringToolsDir } from '../support/monitoring-tools';
 
 let promtool: string;
 let dir: string;
 
 beforeAll(() => {
-  const build = spawnSync(path.join(REPO_ROOT, 'scripts', 'prometheus', 'build'), [], { encoding: 'utf8', timeout: 25 * 60_000 });
-  if (build.status !== 0) throw new Error(`scripts/prometheus/build failed:\n${build.stderr}`);
-  promtool = path.join(build.stdout.trim().split('\n').pop()!, 'promtool');
+  promtool = path.join(monitoringToolsDir(), 'promtool');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-promtool-'));
 }, 30 * 60_000);
 

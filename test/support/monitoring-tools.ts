@@ -3,10 +3,10 @@
 // loopback as a process with its own temporary folder, and the HTTP APIs the tests read them by.
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
+import { freeLoopbackPort } from './free-port';
 import { REPO_ROOT } from './image-program';
 
 /** The folder of promtool, prometheus, pushgateway and kube-state-metrics (built once, then cached). */
@@ -14,18 +14,6 @@ export function monitoringToolsDir(): string {
   const build = spawnSync(path.join(REPO_ROOT, 'scripts', 'prometheus', 'build'), [], { encoding: 'utf8', timeout: 30 * 60_000 });
   if (build.status !== 0) throw new Error(`scripts/prometheus/build failed:\n${build.stderr}`);
   return build.stdout.trim().split('\n').pop()!;
-}
-
-/** A port nobody listens on at the moment. */
-export function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** One of the programs, running on loopback until `stop`. */

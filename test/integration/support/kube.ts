@@ -178,6 +178,26 @@ export function createRestrictedNamespace(prefix = 'sp-it'): Promise<string> {
 /** Like createRestrictedNamespace, at another Pod Security level (host network and host paths need "privileged"). */
 export async function createNamespaceAtLevel(level: 'restricted' | 'baseline' | 'privileged', prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(4).toString('hex')}`;
+  await createLabelledNamespace(name, level);
+  return name;
+}
+
+/**
+ * Creates a "restricted" namespace of exactly this name, for examples that name their own
+ * namespaces, once any earlier one of that name is gone.
+ */
+export async function createNamedNamespace(name: string): Promise<void> {
+  await deleteNamespaceAndWait(name);
+  await createLabelledNamespace(name, 'restricted');
+}
+
+/** Deletes a namespace and waits until it is gone (its name can then be used again). */
+export async function deleteNamespaceAndWait(name: string): Promise<void> {
+  deleteNamespace(name);
+  await waitFor(() => getObject('namespace', name) === undefined, 120_000, `namespace ${name} gone`, 500);
+}
+
+async function createLabelledNamespace(name: string, level: 'restricted' | 'baseline' | 'privileged'): Promise<void> {
   const labels: Record<string, string> = { [TEST_NAMESPACE_LABEL]: 'true' };
   for (const mode of ['enforce', 'warn', 'audit']) {
     labels[`pod-security.kubernetes.io/${mode}`] = level;
@@ -185,7 +205,6 @@ export async function createNamespaceAtLevel(level: 'restricted' | 'baseline' | 
   }
   kubectl(['create', '-f', '-'], { input: { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } } });
   await waitFor(() => getObject('serviceaccount', 'default', name), 30_000, `the default ServiceAccount of namespace ${name}`);
-  return name;
 }
 
 /** Deletes a namespace without waiting for its finalization (the namespace controller finishes it). */
