@@ -128,7 +128,10 @@ export function stagedFilesProvider(bundle: string = path.join(__dirname, '..', 
       return { id: `${outs.namespace}/${outs.service}/${digests.slice(0, 16)}`, outs };
     },
     async diff(_id: string, olds: ProviderState, news: ProviderInputs) {
-      if (identity(olds) !== identity(news) || JSON.stringify(news).includes(unknownValue)) return { changes: true };
+      // Only what identifies the files is searched for unknowns: the inputs also carry this provider's
+      // own serialized text (`__provider`), which holds the stand-in itself.
+      const wanted = identity(news);
+      if (identity(olds) !== wanted || wanted.includes(unknownValue)) return { changes: true };
       try {
         const missing = await stageApi().missingFiles(connectionOf(news), news.files);
         return { changes: missing.length > 0 };

@@ -114,6 +114,8 @@ describe('the StagedFiles provider, serialized as `pulumi up` serializes it, thr
     // What pulumi.dynamic.Resource stores as __provider: serializeFunction(() => provider).
     const provider = stagedFilesProvider(STAGE_API);
     serialized = (await pulumi.runtime.serializeFunction(() => provider, { allowSecrets: true })).text;
+    // The inputs as Pulumi's dynamic provider process passes them: with that text among them.
+    inputs = { ...inputs, __provider: serialized };
     providerFile = path.join(root, 'provider.js');
     fs.writeFileSync(providerFile, serialized);
     hostFile = path.join(root, 'provider-host.js');
