@@ -3,7 +3,8 @@
 import * as path from 'path';
 import { SparkApplication, StagingServer } from 'sparkplane/pulumi';
 
-export async function stagedPySparkProgram() {
+/** The stack; `jobFile` is a knob the integration suite turns to see what an update touches. */
+export async function stagedPySparkProgram({ jobFile = path.join(__dirname, '..', 'jobs', 'pi.py') } = {}) {
   const staging = new StagingServer('staging', {
     namespace: 'spark-staged',
     image: 'registry.example.com/sparkplane:0.1.0',
@@ -12,7 +13,7 @@ export async function stagedPySparkProgram() {
   const app = new SparkApplication('staged-pi', {
     namespace: 'spark-staged',
     sparkVersion: '4.0.2',
-    mainApplicationFile: path.join(__dirname, '..', 'jobs', 'pi.py'),
+    mainApplicationFile: jobFile,
     arguments: ['1000000'],
     staging,
   });

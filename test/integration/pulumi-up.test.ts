@@ -11,23 +11,37 @@
 // A changed image, and a driver no node can take (`pulumi up` must not wait for it), have stacks of
 // their own. The examples' namespaces are their own, created here as an administrator would;
 // so are PersistentVolumes for the claims (the harness has no storage provisioner).
+// The staged-PySpark example's `pulumi up` uploads pi.py through the API server's service proxy to
+// the StagingServer it deploys: that server's pod runs here as the real program (support/local-pod.ts),
+// so its dynamic StagedFiles resource runs as Pulumi runs it, in the provider process Pulumi starts.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing, type Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { PulumiFn, Stack } from '@pulumi/pulumi/automation';
+import type { PulumiFn, Stack, StepEventMetadata } from '@pulumi/pulumi/automation';
 import { MonitoringChart } from '../../examples/cdk8s/monitoring';
 import { PySparkChart } from '../../examples/cdk8s/pyspark';
 import { ShuffleServiceChart } from '../../examples/cdk8s/shuffle-service';
 import { SparkPiChart } from '../../examples/cdk8s/spark-pi';
+import { StagedPySparkChart } from '../../examples/cdk8s/staged-pyspark';
 import { ZeppelinChart } from '../../examples/cdk8s/zeppelin';
 import { monitoringProgram } from '../../examples/pulumi/monitoring';
 import { pySparkProgram } from '../../examples/pulumi/pyspark';
 import { shuffleServiceProgram } from '../../examples/pulumi/shuffle-service';
 import { sparkPiProgram } from '../../examples/pulumi/spark-pi';
+import { stagedPySparkProgram } from '../../examples/pulumi/staged-pyspark';
 import { zeppelinProgram } from '../../examples/pulumi/zeppelin';
+import { blobPath, READ_TOKEN_KEY, STAGING_DATA_PORT, STAGING_TOKEN_HEADER } from '../../lib/core';
 import { SparkApplication } from '../../lib/pulumi';
 import { pulumiOnlyAnnotations } from '../../lib/pulumi/spark-application';
+import { KubeApi, loadKubeconfig } from '../e2e/support/kube-api';
+import { connection } from './support/cluster-env';
 import { createNamedNamespace, deleteNamespaceAndWait, getObject, kubectl, type KubeObj } from './support/kube';
+import { LocalPods } from './support/local-pod';
 import { PulumiSandbox, pulumiToolsRoot } from './support/pulumi';
+import { localStagingServer, nonLoopbackIPv4 } from './support/staging-backend';
 
 interface Example {
   readonly name: string;
@@ -39,10 +53,59 @@ interface Example {
   readonly claims?: ReadonlyArray<readonly [string, string, string]>;
   /** The example with one prop changed, and what the update must touch ("<type> <operations>"). */
   readonly change: { readonly prop: string; readonly program: PulumiFn; readonly touches: readonly string[] };
+  /** Runs before the first `pulumi up` (after the namespaces exist); what it returns runs after the last test. */
+  readonly setUp?: (synth: readonly KubeObj[]) => Promise<() => Promise<void>>;
+  /** What else the first `pulumi up` must have done. */
+  readonly also?: { readonly what: string; readonly check: (stack: Stack, steps: readonly string[]) => Promise<void> };
 }
 
 /** Operations of a resource Pulumi replaces (the ConfigMaps, whose data the provider treats as immutable, and Jobs, whose template is). */
 const REPLACED = 'create-replacement,delete-replaced,replace';
+
+const JOB_FILE = path.join(__dirname, '..', '..', 'examples', 'jobs', 'pi.py');
+
+/** pi.py with one more line: another file to stage. */
+function changedJobFile(): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sp-changed-job-')), 'pi.py');
+  fs.writeFileSync(file, `${fs.readFileSync(JOB_FILE, 'utf8')}\n# changed\n`);
+  return file;
+}
+
+const sha256Of = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+
+/** The StagingServer pods of the staged example run here, each as the real staging server. */
+async function runStagingServerHere(synth: readonly KubeObj[]): Promise<() => Promise<void>> {
+  const deployment = synth.find((o) => o.kind === 'Deployment' && o.metadata.name === 'staging-server')!;
+  const admin = new KubeApi(loadKubeconfig(connection().kubeconfig));
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sp-local-staging-'));
+  const pods = await LocalPods.run(admin, {
+    namespace: deployment.metadata.namespace!, labelSelector: deployment.spec.selector.matchLabels, address: nonLoopbackIPv4(), start: localStagingServer(admin, workDir),
+  });
+  return async () => {
+    await pods.stop();
+    admin.close();
+    fs.rmSync(workDir, { recursive: true, force: true });
+    expect(pods.problems).toEqual([]);
+  };
+}
+
+/**
+ * The StagedFiles resource was done before the driver Job was started; the file is on the staging
+ * server (asked with the read token the server put into its Secret, as the driver asks), and the
+ * resource outputs its URL.
+ */
+async function checkStaged(stack: Stack, steps: readonly string[]): Promise<void> {
+  expect(steps.indexOf('done StagedFiles/staged-pi-staged-files')).toBeGreaterThanOrEqual(0);
+  expect(steps.indexOf('done StagedFiles/staged-pi-staged-files')).toBeLessThan(steps.indexOf('start Job/staged-pi-driver'));
+  const digest = sha256Of(JOB_FILE);
+  const secret = getObject('Secret', 'staging-server-tokens', 'spark-staged')!;
+  const readToken = Buffer.from(secret.data[READ_TOKEN_KEY], 'base64').toString();
+  const answer = await fetch(`http://${nonLoopbackIPv4()}:${STAGING_DATA_PORT}${blobPath(digest)}`, { method: 'HEAD', headers: { [STAGING_TOKEN_HEADER]: readToken } });
+  expect({ status: answer.status, size: answer.headers.get('content-length') }).toEqual({ status: 200, size: String(fs.statSync(JOB_FILE).size) });
+  const { deployment } = await stack.exportStack();
+  const staged = (deployment.resources as Array<{ type: string; outputs?: { files?: unknown } }>).filter((r) => r.type.startsWith('pulumi-nodejs:dynamic'));
+  expect(staged.map((r) => r.outputs?.files)).toEqual([[{ name: 'pi.py', sha256: digest, size: fs.statSync(JOB_FILE).size, url: `http://staging-server.spark-staged.svc:${STAGING_DATA_PORT}${blobPath(digest)}` }]]);
+}
 
 const EXAMPLES: Example[] = [
   {
@@ -58,6 +121,15 @@ const EXAMPLES: Example[] = [
     change: { prop: 'janitorImage', program: () => shuffleServiceProgram({ janitorImage: 'registry.example.com/sparkplane:0.1.1' }), touches: ['DaemonSet/shuffle-service update'] },
   },
   {
+    name: 'staged-pyspark', program: stagedPySparkProgram, chart: StagedPySparkChart, namespaces: ['spark-staged'], claims: [['spark-staged', 'staging-server-data', '20Gi']],
+    setUp: runStagingServerHere,
+    also: { what: 'uploads the local file through the API server\'s service proxy before it creates the driver Job', check: checkStaged },
+    change: { prop: 'mainApplicationFile', program: () => stagedPySparkProgram({ jobFile: changedJobFile() }), touches: [
+      // The new file is uploaded; its digest is in the driver's fetch-staged init container only.
+      `Job/staged-pi-driver ${REPLACED}`, 'StagedFiles/staged-pi-staged-files update',
+    ] },
+  },
+  {
     name: 'zeppelin', program: zeppelinProgram, chart: ZeppelinChart, namespaces: ['notebooks'], claims: [['notebooks', 'zeppelin-data', '5Gi']],
     change: { prop: 'spark.executor.memory', program: () => zeppelinProgram({ executorMemory: '3g' }), touches: [
       // The seeded interpreter settings, the interpreter pod's template (it carries the Spark
@@ -71,16 +143,23 @@ const EXAMPLES: Example[] = [
   },
 ];
 
+/** "<Kind>/<name>" of a Kubernetes object or a StagedFiles resource of a step; undefined for the rest. */
+function resourceKey(meta: StepEventMetadata): string | undefined {
+  if (meta.type.startsWith('kubernetes:')) {
+    const inputs = (meta.new ?? meta.old)?.inputs as { kind?: string; metadata?: { name?: string } } | undefined;
+    return `${inputs?.kind}/${inputs?.metadata?.name}`;
+  }
+  return meta.type.startsWith('pulumi-nodejs:dynamic') ? `StagedFiles/${meta.urn.split('::').pop()}` : undefined;
+}
+
 /** The objects a preview of `stack` would change, as "<Kind>/<name> <operations>". */
 async function plannedChanges(stack: Stack): Promise<string[]> {
   const changes = new Map<string, Set<string>>();
   await stack.preview({
     onEvent: (event) => {
       const meta = event.resourcePreEvent?.metadata;
-      if (!meta || meta.op === 'same' || !meta.type.startsWith('kubernetes:')) return;
-      const inputs = (meta.new ?? meta.old)?.inputs as { kind?: string; metadata?: { name?: string } } | undefined;
-      const key = `${inputs?.kind}/${inputs?.metadata?.name}`;
-      changes.set(key, (changes.get(key) ?? new Set()).add(meta.op));
+      const key = meta && meta.op !== 'same' ? resourceKey(meta) : undefined;
+      if (key) changes.set(key, (changes.get(key) ?? new Set()).add(meta!.op));
     },
   });
   return [...changes].map(([key, ops]) => `${key} ${[...ops].sort().join(',')}`).sort();
@@ -118,6 +197,9 @@ describe.each(EXAMPLES)('the $name example, through the Pulumi CLI', (example) =
   let stack: Stack;
   let synth: KubeObj[];
   let upSeconds: number;
+  /** The first `pulumi up`'s resource steps, in order: "start|done <Kind>/<name>". */
+  const steps: string[] = [];
+  let tearDown: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
     for (const namespace of example.namespaces) await createNamedNamespace(namespace);
@@ -129,13 +211,19 @@ describe.each(EXAMPLES)('the $name example, through the Pulumi CLI', (example) =
       } });
     }
     synth = Testing.synth(new example.chart(Testing.app(), example.name)) as KubeObj[];
+    tearDown = await example.setUp?.(synth);
     stack = await sandbox.stack(`sparkplane-example-${example.name}`, example.program);
     const started = Date.now();
-    await stack.up();
+    await stack.up({ onEvent: (event) => {
+      const [phase, meta] = event.resourcePreEvent ? ['start', event.resourcePreEvent.metadata] : event.resOutputsEvent ? ['done', event.resOutputsEvent.metadata] : [];
+      const key = meta && resourceKey(meta);
+      if (key) steps.push(`${phase} ${key}`);
+    } });
     upSeconds = (Date.now() - started) / 1000;
   }, 15 * 60_000);
 
   afterAll(async () => {
+    await tearDown?.();
     for (const namespace of example.namespaces) await deleteNamespaceAndWait(namespace);
     for (const [namespace, claim] of example.claims ?? []) kubectl(['delete', 'persistentvolume', `${namespace}-${claim}`, '--ignore-not-found', '--wait=false'], { allowFailure: true });
   }, 5 * 60_000);
@@ -154,6 +242,12 @@ describe.each(EXAMPLES)('the $name example, through the Pulumi CLI', (example) =
       expect({ object, labels: liveLabels }).toEqual({ object, labels: expected.metadata.labels ?? {} });
     }
   });
+
+  if (example.also) {
+    it(example.also.what, async () => {
+      await example.also!.check(stack, steps);
+    });
+  }
 
   it('changes nothing on a second `pulumi up`', async () => {
     const result = await stack.up();

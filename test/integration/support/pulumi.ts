@@ -4,6 +4,10 @@
 // as `pulumi up` runs them. State lives in a local file backend, secrets behind a passphrase, and the
 // CLI makes no network call: no update check, no plugin download (the plugin is installed from the
 // built binary), no version lookup.
+// Each stack has a project folder under .cache/pulumi/projects, as a user's Pulumi project is: the
+// package installed in its node_modules (a link to this repository, which `npm test` compiles), and
+// @pulumi/pulumi found up the tree. Dynamic providers (the StagedFiles resource) run there: Pulumi
+// starts them with that folder as their working directory, and they resolve modules from it.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -55,11 +59,17 @@ export class PulumiSandbox {
     this.command = await PulumiCommand.get({ root: this.tools.root, skipVersionCheck: true });
   }
 
-  /** A stack of an inline program (the project is named after it). */
+  /** A stack of an inline program (the project is named after it, and has its own folder). */
   async stack(project: string, program: PulumiFn): Promise<Stack> {
+    const workDir = path.join(REPO_ROOT, '.cache', 'pulumi', 'projects', project);
+    fs.mkdirSync(path.join(workDir, 'node_modules'), { recursive: true });
+    const installed = path.join(workDir, 'node_modules', 'sparkplane');
+    fs.rmSync(installed, { force: true });
+    fs.symlinkSync(REPO_ROOT, installed, 'dir');
     return LocalWorkspace.createOrSelectStack(
       { stackName: 'integration', projectName: project, program },
       {
+        workDir,
         pulumiCommand: this.command,
         pulumiHome: this.home,
         envVars: this.env,

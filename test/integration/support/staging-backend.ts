@@ -18,6 +18,8 @@ import * as path from 'path';
 import { blobPath, READ_TOKEN_KEY, STAGING_DATA_PORT, STAGING_PORT_NAME, STAGING_TOKEN_HEADER, UPLOAD_TOKEN_KEY } from '../../../lib/core/staging/protocol';
 import { KubeApi, loadKubeconfig } from '../../e2e/support/kube-api';
 import { bundleImageProgram, ImageProgramProcess } from '../../support/image-program';
+import type { LocalContainerStarter } from './local-pod';
+import { writeServiceAccountKubeconfig } from './service-account-kubeconfig';
 
 /** The first IPv4 address of this machine that is not loopback: where the API server can reach a local process. */
 export function nonLoopbackIPv4(): string {
@@ -224,6 +226,51 @@ export class StagingBackend {
     await this.relay.close();
     await this.server.kill();
   }
+}
+
+/**
+ * Runs a StagingServer pod's container here (see support/local-pod.ts): the image's program with the
+ * pod's arguments and environment, reaching its tokens Secret as the pod's ServiceAccount (so the
+ * rendered Role is what lets it fill the Secret), its data port on `address` at the container port,
+ * its storage a fresh folder under `workDir`.
+ */
+export function localStagingServer(admin: KubeApi, workDir: string): LocalContainerStarter {
+  return async (pod, address) => {
+    const [container] = pod.spec.containers;
+    const fieldOf = (fieldPath: string): string => {
+      const value = ({ 'metadata.namespace': pod.metadata.namespace, 'metadata.name': pod.metadata.name } as Record<string, string>)[fieldPath];
+      if (value === undefined) throw new Error(`the local staging server resolves no fieldRef ${fieldPath}`);
+      return value;
+    };
+    const env: Record<string, string> = {};
+    for (const variable of container.env ?? []) {
+      if (variable.value !== undefined) env[variable.name] = variable.value;
+      else if (variable.valueFrom?.fieldRef) env[variable.name] = fieldOf(variable.valueFrom.fieldRef.fieldPath);
+      else throw new Error(`the local staging server resolves no ${JSON.stringify(variable)}`);
+    }
+    const dir = fs.mkdtempSync(path.join(workDir, `${pod.metadata.name}-`));
+    const storageDir = path.join(dir, 'storage');
+    fs.mkdirSync(storageDir);
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await writeServiceAccountKubeconfig(admin, pod.metadata.namespace, pod.spec.serviceAccountName, kubeconfig);
+    const dataPort = container.ports.find((port: { name: string }) => port.name === STAGING_PORT_NAME).containerPort;
+    const server = new ImageProgramProcess(await bundleImageProgram(), container.args, {
+      ...env,
+      PATH: process.env.PATH,
+      KUBECONFIG: kubeconfig,
+      SPARKPLANE_STAGING_DIR: storageDir,
+      SPARKPLANE_STAGING_HOST: address,
+      SPARKPLANE_STAGING_PORT: String(dataPort),
+      SPARKPLANE_STAGING_METRICS_PORT: '0',
+    });
+    const started = (await server.waitForLog('staging server started')) as { metricsPort?: number };
+    return {
+      readyProbe: `http://${address}:${started.metricsPort}${container.readinessProbe.httpGet.path}`,
+      stop: async () => {
+        await server.kill();
+      },
+    };
+  };
 }
 
 function randomHex(): string {
