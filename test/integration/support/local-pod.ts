@@ -9,7 +9,7 @@
 // - For each such pod, `start` runs its container here, listening on that address; once the process
 //   answers its readiness probe, the pod's status says Ready, as the kubelet would set it. So the
 //   Deployment becomes available only when the server can serve, and the endpoint controllers list
-//   the address only then.
+//   the address as ready only then.
 // - A pod that is deleted (KWOK removes it) gets its process stopped.
 import * as http from 'http';
 import { KubeApi } from '../../e2e/support/kube-api';
