@@ -2,9 +2,9 @@
 // renders. The Spark interpreter's settings are checked by the SparkApplication validation itself
 // (the interpreter runs as that application), with their paths under `spark.`.
 import { dnsLabelProblem, dnsSubdomainProblem } from '../kube-names';
+import { metricsPushEnabled, prometheusEnabled } from '../monitoring/spark-metrics';
 import { imageProblem, isRecord, positiveQuantityProblem, PropsChecker } from '../props-checker';
 import { sparkDurationMs } from '../quantity';
-import { metricsPushEnabled, prometheusEnabled } from '../monitoring/spark-metrics';
 import { validateSparkApplication } from '../spark-application/validate';
 import { SparkplaneValidationError, ProblemCollector } from '../validation';
 import { MAX_ZEPPELIN_NAME_LENGTH, ZEPPELIN_SPARK_INTERPRETERS, ZEPPELIN_SPARK_VERSION_RANGE, ZEPPELIN_VERSION } from './layout';
