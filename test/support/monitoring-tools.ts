@@ -1,19 +1,17 @@
 // The real monitoring programs for the tests, built from the Go module proxy by
 // scripts/prometheus/build: a Prometheus server, a Pushgateway and kube-state-metrics, each started on
 // loopback as a process with its own temporary folder, and the HTTP APIs the tests read them by.
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { spawn, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { stringify } from 'yaml';
+import { runBuildScript } from './build-script';
 import { freeLoopbackPort } from './free-port';
-import { REPO_ROOT } from './image-program';
 
 /** The folder of promtool, prometheus, pushgateway and kube-state-metrics (built once, then cached). */
 export function monitoringToolsDir(): string {
-  const build = spawnSync(path.join(REPO_ROOT, 'scripts', 'prometheus', 'build'), [], { encoding: 'utf8', timeout: 30 * 60_000 });
-  if (build.status !== 0) throw new Error(`scripts/prometheus/build failed:\n${build.stderr}`);
-  return build.stdout.trim().split('\n').pop()!;
+  return runBuildScript('prometheus', 30 * 60_000);
 }
 
 /** One of the programs, running on loopback until `stop`. */

@@ -11,8 +11,8 @@
 //   Deployment becomes available only when the server can serve, and the endpoint controllers list
 //   the address as ready only then.
 // - A pod that is deleted (KWOK removes it) gets its process stopped.
-import * as http from 'http';
-import { KubeApi } from '../../e2e/support/kube-api';
+import type { KubeApi } from '../../e2e/support/kube-api';
+import { waitFor } from './kube';
 
 /** What runs a pod's container here: ready when `readyProbe` answers 200. */
 export interface LocalContainer {
@@ -170,18 +170,16 @@ async function waitForPolicy(admin: KubeApi, namespace: string, labels: Record<s
     },
   });
   try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      // A policy just replaced may still answer in its old form for a moment: its errors are retried too.
+    // A policy just replaced may still answer in its old form for a moment: its errors are retried too.
+    await waitFor(async () => {
       const answer = await admin.raw('PATCH', `${pods}/${name}/status`, {
         query: { dryRun: 'All' },
         body: { status: { podIP: '10.255.255.254', podIPs: [{ ip: '10.255.255.254' }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } },
         contentType: 'application/merge-patch+json',
       });
-      if (answer.status === 200 && answer.body.status?.podIP === address) return;
-      if (Date.now() > deadline) throw new Error(`the admission policy for namespace ${namespace} took no effect within 30 s; the last probe: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 2000)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      if (answer.status === 200 && answer.body.status?.podIP === address) return true;
+      throw new Error(`the last probe: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 2000)}`);
+    }, 30_000, `the admission policy for namespace ${namespace} to take effect`, 100);
   } finally {
     await admin.request('DELETE', `${pods}/${name}`, { query: { gracePeriodSeconds: 0 } });
   }
@@ -189,16 +187,5 @@ async function waitForPolicy(admin: KubeApi, namespace: string, labels: Record<s
 
 /** Polls `url` (a readiness probe) until it answers 200: at most 60 s. */
 async function waitForReady(url: string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status = await new Promise<number>((resolve) => {
-      http.get(url, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on('error', () => resolve(0));
-    });
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within 60 s (last: ${status || 'no answer'})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(async () => (await fetch(url)).status === 200, 60_000, `${url} to answer 200`, 100);
 }

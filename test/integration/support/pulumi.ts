@@ -13,14 +13,13 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { LocalWorkspace, PulumiCommand, type PulumiFn, type Stack } from '@pulumi/pulumi/automation';
+import { runBuildScript } from '../../support/build-script';
 import { REPO_ROOT } from '../global-setup';
 import { connection } from './cluster-env';
 
 /** The folder holding bin/pulumi and bin/pulumi-resource-kubernetes (built once, then cached). */
 export function pulumiToolsRoot(): { root: string; providerVersion: string } {
-  const build = spawnSync(path.join(REPO_ROOT, 'scripts', 'pulumi', 'build'), [], { encoding: 'utf8', timeout: 45 * 60_000 });
-  if (build.status !== 0) throw new Error(`scripts/pulumi/build failed:\n${build.stderr}`);
-  const [root, providerVersion] = build.stdout.trim().split('\n').pop()!.split(' ');
+  const [root, providerVersion] = runBuildScript('pulumi', 45 * 60_000).split(' ');
   return { root, providerVersion };
 }
 
